@@ -174,6 +174,17 @@ bundle() {
   mkdir -p "$stage/dotnet/shared"
   cp -a "$dotnet_root/dotnet" "$dotnet_root/host" "$stage/dotnet/"
   cp -a "$dotnet_root/shared/Microsoft.NETCore.App" "$stage/dotnet/shared/"
+  # OpenBLAS and GoogleTest as Debian 12 has them, for a GPU machine without them.
+  local lib=/usr/lib/x86_64-linux-gnu deps="$stage/deps/usr"
+  mkdir -p "$deps/include" "$deps/lib/x86_64-linux-gnu/cmake"
+  cp -a /usr/include/gtest "$deps/include/" 2>/dev/null
+  cp -a "$lib"/libgtest*.a "$lib"/libgmock*.a "$deps/lib/x86_64-linux-gnu/" 2>/dev/null
+  cp -a /usr/include/gmock "$deps/include/" 2>/dev/null
+  cp -a "$lib/cmake/GTest" "$deps/lib/x86_64-linux-gnu/cmake/" 2>/dev/null
+  cp -aL /usr/include/x86_64-linux-gnu/cblas.h /usr/include/x86_64-linux-gnu/openblas_config.h "$deps/include/" 2>/dev/null
+  cp -L "$lib/libopenblas.so.0" "$deps/lib/x86_64-linux-gnu/" 2>/dev/null \
+    && ln -sf libopenblas.so.0 "$deps/lib/x86_64-linux-gnu/libopenblas.so"
+  cp -L "$lib/libgfortran.so.5" "$lib/libquadmath.so.0" "$deps/lib/x86_64-linux-gnu/" 2>/dev/null
   tar -C "$ARTIFACTS" -czf "$ARTIFACTS/gpu-bundle.tar.gz" gpu-bundle
   du -h "$ARTIFACTS/gpu-bundle.tar.gz"
 }
