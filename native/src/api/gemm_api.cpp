@@ -26,7 +26,7 @@ nm_status resolve_linear(GemmArgs* g) {
     const int64_t b_k = g->trans_b ? b.shape[1] : b.shape[0];
     const int64_t n = g->trans_b ? b.shape[0] : b.shape[1];
     if (b_k != k)
-        return set_error(NM_ERR_SHAPE, "b: shape %s does not fit a shape %s: expected K = %lld %s", 
+        return set_error(NM_ERR_SHAPE, "b: shape %s does not fit a shape %s: expected K = %lld %s",
                          shape_string(b).c_str(), shape_string(a).c_str(), (long long)k,
                          g->trans_b ? "columns (b is [N, K] with trans_b)" : "rows (b is [K, N])");
     int64_t want[NM_MAX_DIMS];
@@ -55,9 +55,10 @@ nm_status resolve_batched(GemmArgs* g) {
     const int64_t m = g->trans_a ? as[1] : as[0], k = g->trans_a ? as[0] : as[1];
     const int64_t b_k = g->trans_b ? bs[1] : bs[0], n = g->trans_b ? bs[0] : bs[1];
     if (b_k != k)
-        return set_error(NM_ERR_SHAPE, "b: shape %s does not fit a shape %s: op(a) is [%lld, %lld], so op(b) needs %lld rows, has %lld",
-                         shape_string(b).c_str(), shape_string(a).c_str(), (long long)m, (long long)k, (long long)k,
-                         (long long)b_k);
+        return set_error(
+            NM_ERR_SHAPE,
+            "b: shape %s does not fit a shape %s: op(a) is [%lld, %lld], so op(b) needs %lld rows, has %lld",
+            shape_string(b).c_str(), shape_string(a).c_str(), (long long)m, (long long)k, (long long)k, (long long)b_k);
     const int64_t batch = a3 ? a.shape[0] : b3 ? b.shape[0] : 1;
     if (a3 || b3) {
         const int64_t want[3] = {batch, m, n};
@@ -80,8 +81,8 @@ nm_status resolve_batched(GemmArgs* g) {
 
 extern "C" {
 
-NM_API nm_status nm_gemm(nm_context* ctx, const nm_tensor* a, const nm_tensor* b, const nm_tensor* bias,
-                         nm_tensor* c, int32_t trans_a, int32_t trans_b, float alpha, float beta) {
+NM_API nm_status nm_gemm(nm_context* ctx, const nm_tensor* a, const nm_tensor* b, const nm_tensor* bias, nm_tensor* c,
+                         int32_t trans_a, int32_t trans_b, float alpha, float beta) {
     return guard([&]() -> nm_status {
         NM_TRY(check_context(ctx));
         GemmArgs g;

@@ -24,7 +24,8 @@ nm_status CpuBackend::embedding(const EmbeddingArgs& args) {
                         static_cast<const char*>(args.weight.data) + size_t(args.ids[i]) * row_bytes, row_bytes);
         } else {
             for (int64_t j = 0; j < hidden; ++j)
-                store_float(args.out.data, args.out.dtype, dst + j, load_float(args.weight.data, args.weight.dtype, src + j));
+                store_float(args.out.data, args.out.dtype, dst + j,
+                            load_float(args.weight.data, args.weight.dtype, src + j));
         }
     }
     return NM_OK;
