@@ -1,0 +1,3 @@
+using NativeModels.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);
