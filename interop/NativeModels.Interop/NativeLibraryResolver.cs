@@ -104,7 +104,7 @@ public static unsafe class NativeLibraryResolver
             }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
             {
-                attempts.Add(new NativeLibraryLoadAttempt(candidate, source, e.Message));
+                attempts.Add(new NativeLibraryLoadAttempt(candidate, source, OsReason(e.Message)));
                 continue;
             }
             CheckAbi(handle, candidate);
@@ -148,6 +148,13 @@ public static unsafe class NativeLibraryResolver
         {
             yield return portable;
         }
+    }
+
+    // The runtime's message is generic advice followed by the OS error (dlerror) on its last line: keep that line.
+    private static string OsReason(string message)
+    {
+        string[] lines = message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? message : lines[^1];
     }
 
     private static void CheckAbi(IntPtr handle, string path)
