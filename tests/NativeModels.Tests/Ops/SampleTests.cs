@@ -79,6 +79,19 @@ public class SampleTests : CpuTest
     }
 
     [Fact]
+    public void PositiveInfinityIsTheOnlyCandidate()
+    {
+        float[] data = [1, 2, float.PositiveInfinity, 3];
+        using var logits = F32(data, 4);
+        var options = new SamplingOptions { Temperature = 1f };
+        for (ulong seed = 0; seed < 20; seed++)
+        {
+            Assert.Equal([2], NativeModels.Ops.Sample(logits, options, seed));
+            Assert.Equal(ReferenceSampler.Sample(data, 1, options, seed, 0), NativeModels.Ops.Sample(logits, options, seed));
+        }
+    }
+
+    [Fact]
     public void ARowWithoutFiniteValuesIsAnArgumentError()
     {
         using var logits = F32([float.NegativeInfinity, float.NaN], 2);

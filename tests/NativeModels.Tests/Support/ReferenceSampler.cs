@@ -38,7 +38,9 @@ public static class ReferenceSampler
         var q = new ulong[v];
         for (int i = 0; i < v; i++)
         {
-            q[i] = float.IsNegativeInfinity(logits[i]) ? 0 : (ulong)Math.Floor(Math.Exp(((double)logits[i] - m) / options.Temperature) * 4294967296.0);
+            // The maximum weighs exactly 1 (also for +inf, where l - m is NaN); a NaN weight counts as 0.
+            double w = logits[i] == m ? 1.0 : Math.Exp(((double)logits[i] - m) / options.Temperature);
+            q[i] = float.IsNegativeInfinity(logits[i]) || double.IsNaN(w) ? 0 : (ulong)Math.Floor(w * 4294967296.0);
         }
         var kept = new bool[v];
         Array.Fill(kept, true);
