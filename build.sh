@@ -93,7 +93,7 @@ count() {  # count <suite> <passed> <failed> <skipped>
 
 # Sums an attribute over the <testsuite> elements of a JUnit XML file.
 junit_sum() {
-  grep -o "<testsuite [^>]*" "$1" | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' | awk '{s+=$1} END {print s+0}'
+  tr '\n\t' '  ' <"$1" | grep -o "<testsuite [^>]*" | grep -o " $2=\"[0-9]*\"" | grep -o '[0-9]*' | awk '{s+=$1} END {print s+0}'
 }
 
 test_native() {
@@ -120,7 +120,8 @@ test_managed() {
     c=$(grep -o "<Counters [^>]*" "$f")
     passed=$((passed + $(grep -o ' passed="[0-9]*"' <<<"$c" | grep -o '[0-9]*')))
     failed=$((failed + $(grep -o ' failed="[0-9]*"' <<<"$c" | grep -o '[0-9]*') + $(grep -o ' error="[0-9]*"' <<<"$c" | grep -o '[0-9]*')))
-    skipped=$((skipped + $(grep -o ' notExecuted="[0-9]*"' <<<"$c" | grep -o '[0-9]*')))
+    # trx counts a skipped test in total but not in executed
+    skipped=$((skipped + $(grep -o ' total="[0-9]*"' <<<"$c" | grep -o '[0-9]*') - $(grep -o ' executed="[0-9]*"' <<<"$c" | grep -o '[0-9]*')))
   done
   count "managed (xunit)" "$passed" "$failed" "$skipped"
 }

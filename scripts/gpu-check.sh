@@ -30,7 +30,7 @@ count() {  # count <suite> <passed> <failed> <skipped> [note]
   printf '%-24s %4d passed, %4d failed, %4d skipped %s\n' "$1:" "$2" "$3" "$4" "${5:-}"
 }
 junit_sum() {  # sums attribute $2 over <testsuite> (or <assembly>) elements of file $1
-  grep -oE "<(testsuite|assembly) [^>]*" "$1" | grep -oE " $2=\"[0-9]+\"" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}'
+  tr '\n\t' '  ' <"$1" | grep -oE "<(testsuite|assembly) [^>]*" | grep -oE " $2=\"[0-9]+\"" | grep -oE '[0-9]+' | awk '{s+=$1} END {print s+0}'
 }
 
 # ------------------------------------------------------------------ the bundle

@@ -5,8 +5,9 @@ namespace NativeModels.Interop;
 
 /// <summary>
 /// Finds and loads libnativemodels for every [LibraryImport("nativemodels")] of this assembly.
-/// Order: the explicit path (<see cref="Configure"/>, else NATIVEMODELS_LIBRARY_PATH; a file or a
-/// directory), AppContext.BaseDirectory, runtimes/&lt;rid&gt;/native/ under it, then the OS search.
+/// An explicit path (<see cref="Configure"/>, else NATIVEMODELS_LIBRARY_PATH; a file or a directory) is the
+/// only place tried when given: a wrong path is an error, never a silent fallback to another copy. Without
+/// one: AppContext.BaseDirectory, runtimes/&lt;rid&gt;/native/ under it, then the OS search.
 /// A library that loads must report ABI <see cref="NativeAbi.Version"/>.
 /// </summary>
 public static unsafe class NativeLibraryResolver
@@ -121,7 +122,9 @@ public static unsafe class NativeLibraryResolver
         if (!string.IsNullOrWhiteSpace(explicitPath))
         {
             string full = Path.GetFullPath(explicitPath);
-            yield return (Directory.Exists(full) ? Path.Combine(full, fileName) : full, "explicit path");
+            yield return (Directory.Exists(full) ? Path.Combine(full, fileName) : full,
+                $"explicit path (NativeModels:NativeLibraryPath or {PathEnvironmentVariable})");
+            yield break;
         }
         if (!string.IsNullOrEmpty(baseDirectory))
         {

@@ -5,19 +5,32 @@ namespace NativeModels.Tests.Interop;
 public class ResolverTests
 {
     [Fact]
-    public void FailureListsEveryPathTriedWithTheOsError()
+    public void AWrongExplicitPathIsAnErrorNotAFallback()
     {
         string bogusFile = Path.Combine(Path.GetTempPath(), "nativemodels-no-such-dir", "libnativemodels.so");
+        string inUseDirectory = Path.GetDirectoryName(NativeModels.Tests.Support.NativeLibraryLocator.LoadedLibraryPath())!;
+
+        // A loadable library sits in the base directory, yet the explicit path alone is tried.
+        var e = Assert.Throws<NativeLibraryLoadException>(() =>
+            NativeLibraryResolver.Load(bogusFile, inUseDirectory, useDefaultSearch: false, out _));
+
+        Assert.Single(e.Attempts);
+        Assert.Contains(bogusFile, e.Message);
+        Assert.Contains(NativeLibraryResolver.PathEnvironmentVariable, e.Message);
+    }
+
+    [Fact]
+    public void FailureListsEveryPathTriedWithTheOsError()
+    {
         string bogusBase = Path.Combine(Path.GetTempPath(), "nativemodels-no-such-base");
 
         var e = Assert.Throws<NativeLibraryLoadException>(() =>
-            NativeLibraryResolver.Load(bogusFile, bogusBase, useDefaultSearch: false, out _));
+            NativeLibraryResolver.Load(null, bogusBase, useDefaultSearch: false, out _));
 
         Assert.IsAssignableFrom<DllNotFoundException>(e);
-        Assert.Contains(bogusFile, e.Message);
         Assert.Contains(Path.Combine(bogusBase, NativeLibraryResolver.PlatformFileName), e.Message);
         Assert.Contains(Path.Combine(bogusBase, "runtimes"), e.Message);
-        Assert.True(e.Attempts.Count >= 3);
+        Assert.True(e.Attempts.Count >= 2);  // app directory + runtimes/<rid> (+ the portable rid when different)
         Assert.All(e.Attempts, attempt =>
         {
             Assert.False(string.IsNullOrWhiteSpace(attempt.Error));
@@ -31,8 +44,15 @@ public class ResolverTests
         string directory = Path.GetTempPath();
         var candidates = NativeLibraryResolver.Candidates(directory, "/base", useDefaultSearch: true).ToList();
 
-        Assert.Equal(Path.Combine(Path.GetFullPath(directory), NativeLibraryResolver.PlatformFileName), candidates[0].Path);
-        Assert.Equal(Path.Combine("/base", NativeLibraryResolver.PlatformFileName), candidates[1].Path);
+        Assert.Equal(Path.Combine(Path.GetFullPath(directory), NativeLibraryResolver.PlatformFileName), Assert.Single(candidates).Path);
+    }
+
+    [Fact]
+    public void WithoutAnExplicitPathTheAppDirectoryRuntimesAndOsSearchAreTried()
+    {
+        var candidates = NativeLibraryResolver.Candidates(null, "/base", useDefaultSearch: true).ToList();
+
+        Assert.Equal(Path.Combine("/base", NativeLibraryResolver.PlatformFileName), candidates[0].Path);
         Assert.Contains(candidates, c => c.Path.Contains("/base/runtimes/") && c.Path.EndsWith("/native/" + NativeLibraryResolver.PlatformFileName));
         Assert.Equal(NativeLibraryResolver.PlatformFileName, candidates[^1].Path);
     }
