@@ -152,6 +152,28 @@ public static unsafe partial class NativeMethods
     public static partial int nm_sample(IntPtr context, IntPtr logits, NmSamplingParams* parameters,
         ulong seed, ulong step, int* tokens, long tokensCount);
 
+    // ---- selective state spaces
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_selective_scan(IntPtr context, IntPtr u, IntPtr delta, IntPtr a, IntPtr b, IntPtr c,
+        NmSsmOptions* options, IntPtr initialState, IntPtr output, IntPtr finalState);
+
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_selective_state_update(IntPtr context, IntPtr state, IntPtr x, IntPtr dt, IntPtr a,
+        IntPtr b, IntPtr c, NmSsmOptions* options, IntPtr output);
+
+    // ---- attention
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_attention(IntPtr context, IntPtr q, IntPtr k, IntPtr v, int* cuSeqlensQ,
+        int* cuSeqlensK, int batch, IntPtr output, IntPtr lse, NmAttentionParams* parameters);
+
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_kv_cache_append(IntPtr context, IntPtr kCache, IntPtr vCache, IntPtr k, IntPtr v,
+        int* slots, int* positions, long count);
+
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_attention_decode(IntPtr context, IntPtr q, IntPtr kCache, IntPtr vCache, int* slots,
+        int* cacheLens, int batch, int queries, IntPtr output, NmAttentionParams* parameters);
+
     /// <summary>Reads a static or thread-local const char* returned by the library (not freed).</summary>
     public static string ReadString(IntPtr utf8) => Marshal.PtrToStringUTF8(utf8) ?? string.Empty;
 }

@@ -73,3 +73,23 @@ public struct NmSamplingParams
     public int TopK;
     public float TopP;
 }
+
+/// <summary>nm_ssm_options: optional inputs of the selective scan and state update (tensor pointers may be zero).</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct NmSsmOptions
+{
+    public IntPtr DSkip;
+    public IntPtr Z;
+    public IntPtr DeltaBias;
+    public int DeltaSoftplus;
+}
+
+/// <summary>nm_attention_params.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct NmAttentionParams
+{
+    public float SoftmaxScale;
+    public int Causal;
+    public int WindowLeft;
+    public int WindowRight;
+}

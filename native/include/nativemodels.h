@@ -278,6 +278,80 @@ typedef struct nm_sampling_params {
 NM_API nm_status nm_sample(nm_context* ctx, const nm_tensor* logits, const nm_sampling_params* params,
                            uint64_t seed, uint64_t step, int32_t* tokens, int64_t tokens_count);
 
+/* ------------------------------------------------ selective state spaces */
+/* Mamba-1 (Gu & Dao 2023), token-major layout. See docs/selective-scan.md.  */
+
+typedef struct nm_ssm_options {
+    const nm_tensor* d_skip;      /* [D] or NULL: y += d_skip[d] * u */
+    const nm_tensor* z;           /* gate, like u ([B, L, D] / [B, D]), or NULL: y *= silu(z) */
+    const nm_tensor* delta_bias;  /* [D] or NULL: added to delta before the softplus */
+    int32_t delta_softplus;       /* != 0: delta = softplus(delta) = log1p(exp(delta)), identity above 20 */
+} nm_ssm_options;
+
+/* Selective scan over a sequence, for every batch b, channel d and state n:
+ *   dt = softplus?(delta[b,t,d] + delta_bias[d])
+ *   h[n] = exp(dt * A[d,n]) * h[n] + dt * B[.., n] * u[b,t,d]
+ *   y[b,t,d] = (sum_n C[.., n] * h[n] + d_skip[d] * u[b,t,d]) * silu?(z[b,t,d])
+ * u, delta, out: [B, L, D]. A: float32 [D, N] (real; Mamba stores A = -exp(A_log)).
+ * B, C: [D, N] (time-invariant, per channel) or [B, L, G, N] (input-dependent;
+ *   G divides D and channel d reads group d / (D / G)).
+ * initial_state: float32 [B, D, N] or NULL (zeros); final_state: float32
+ *   [B, D, N] or NULL, receives h after the last step (may be initial_state).
+ * Any L >= 1; state and accumulation are float32. out may not alias an input. */
+NM_API nm_status nm_selective_scan(nm_context* ctx, const nm_tensor* u, const nm_tensor* delta,
+                                   const nm_tensor* A, const nm_tensor* B, const nm_tensor* C,
+                                   const nm_ssm_options* options, const nm_tensor* initial_state,
+                                   nm_tensor* out, nm_tensor* final_state);
+
+/* One decoding step of the same recurrence for a batch of states:
+ * state float32 [B, D, N] (read, then overwritten with the new state);
+ * x, dt, out: [B, D]; z (in options): [B, D] or NULL; A: float32 [D, N];
+ * B, C: [B, G, N]. Costs O(D * N) per sequence whatever the context length. */
+NM_API nm_status nm_selective_state_update(nm_context* ctx, nm_tensor* state, const nm_tensor* x,
+                                           const nm_tensor* dt, const nm_tensor* A, const nm_tensor* B,
+                                           const nm_tensor* C, const nm_ssm_options* options, nm_tensor* out);
+
+/* ------------------------------------------------------------- attention */
+/* Flash-style attention. See docs/attention.md.                            */
+
+typedef struct nm_attention_params {
+    float softmax_scale;    /* <= 0: 1 / sqrt(head_dim) */
+    int32_t causal;         /* != 0: causal, bottom-right aligned (see below) */
+    int32_t window_left;    /* >= 0: keys more than window_left before the aligned position are masked; -1: no limit */
+    int32_t window_right;   /* >= 0: keys more than window_right after it are masked; -1: no limit (causal forces 0) */
+} nm_attention_params;
+
+/* Attention over a batch of variable-length sequences packed along tokens:
+ *   q [Tq, Hq, Dh]; k, v [Tk, Hkv, Dh] with Hkv dividing Hq (query head h uses
+ *   KV head h / (Hq / Hkv)); out [Tq, Hq, Dh]; q, k, v, out share a float dtype.
+ *   cu_seqlens_q, cu_seqlens_k: host arrays of batch + 1 increasing offsets
+ *   (first 0, last Tq / Tk); both NULL with batch == 1 means one sequence.
+ *   Query i of a sequence with Lq queries and Lk keys sits at aligned position
+ *   p = i + Lk - Lq and sees key j iff (!causal || j <= p) and the window allows.
+ *   A query that sees no key gets out = 0 and lse = -inf.
+ *   lse: float32 [Hq, Tq] or NULL: log-sum-exp of the scaled scores per query. */
+NM_API nm_status nm_attention(nm_context* ctx, const nm_tensor* q, const nm_tensor* k, const nm_tensor* v,
+                              const int32_t* cu_seqlens_q, const int32_t* cu_seqlens_k, int32_t batch,
+                              nm_tensor* out, nm_tensor* lse, const nm_attention_params* params);
+
+/* Writes new keys/values into a preallocated cache. k_cache, v_cache:
+ * [slots, capacity, Hkv, Dh]; k, v: [count, Hkv, Dh], same dtype as the cache;
+ * row i goes to cache[slots[i], positions[i]] (host arrays of count entries,
+ * slot < slots, position < capacity). */
+NM_API nm_status nm_kv_cache_append(nm_context* ctx, nm_tensor* k_cache, nm_tensor* v_cache,
+                                    const nm_tensor* k, const nm_tensor* v, const int32_t* slots,
+                                    const int32_t* positions, int64_t count);
+
+/* Decode attention against the cache (split-KV, flash-decoding). q, out:
+ * [batch * queries, Hq, Dh]: sequence b's `queries` newest tokens, whose keys
+ * are already in the cache; sequence b lives in slot slots[b] and has
+ * cache_lens[b] >= queries valid positions (host arrays of batch entries).
+ * Same masking as nm_attention with Lq = queries, Lk = cache_lens[b]. */
+NM_API nm_status nm_attention_decode(nm_context* ctx, const nm_tensor* q, const nm_tensor* k_cache,
+                                     const nm_tensor* v_cache, const int32_t* slots, const int32_t* cache_lens,
+                                     int32_t batch, int32_t queries, nm_tensor* out,
+                                     const nm_attention_params* params);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

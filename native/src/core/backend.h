@@ -145,6 +145,57 @@ struct SampleArgs {
     int32_t* tokens = nullptr;  // host memory, `rows` entries
 };
 
+// Selective scan, token-major. u, delta, out [B, L, D]; A float32 [D, N];
+// b_mat / c_mat either [D, N] (per_channel_bc) or [B, L, G, N]; optional
+// d_skip [D], z [B, L, D], delta_bias [D]; states float32 [B, D, N].
+struct SelectiveScanArgs {
+    TensorView u, delta, a, b_mat, c_mat, d_skip, z, delta_bias, initial_state, out, final_state;
+    int64_t batch = 0, length = 0, channels = 0, state_size = 0, groups = 1;
+    bool per_channel_bc = false;
+    bool delta_softplus = false;
+};
+
+// One decode step: state float32 [B, D, N] in place; x, dt, out, z [B, D];
+// A float32 [D, N]; b_mat, c_mat [B, G, N].
+struct SelectiveStateUpdateArgs {
+    TensorView state, x, dt, a, b_mat, c_mat, d_skip, z, delta_bias, out;
+    int64_t batch = 0, channels = 0, state_size = 0, groups = 1;
+    bool delta_softplus = false;
+};
+
+// Varlen attention. q, out [Tq, Hq, Dh]; k, v [Tk, Hkv, Dh]; lse float32 [Hq, Tq]
+// or absent. cu_seqlens_* are host arrays of batch + 1 validated offsets.
+struct AttentionArgs {
+    TensorView q, k, v, out, lse;
+    const int32_t* cu_seqlens_q = nullptr;
+    const int32_t* cu_seqlens_k = nullptr;
+    int32_t batch = 1;
+    int64_t total_q = 0, total_k = 0, heads_q = 0, heads_kv = 0, head_dim = 0;
+    float softmax_scale = 1.f;  // resolved (> 0)
+    bool causal = false;
+    int32_t window_left = -1, window_right = -1;  // resolved: causal => window_right == 0
+};
+
+// k_cache, v_cache [slots, capacity, Hkv, Dh]; k, v [count, Hkv, Dh].
+struct KvCacheAppendArgs {
+    TensorView k_cache, v_cache, k, v;
+    const int32_t* slots = nullptr;      // host, count entries, validated
+    const int32_t* positions = nullptr;  // host, count entries, validated
+    int64_t count = 0, num_slots = 0, capacity = 0, heads_kv = 0, head_dim = 0;
+};
+
+// q, out [batch * queries, Hq, Dh] against the cache of each sequence's slot.
+struct AttentionDecodeArgs {
+    TensorView q, k_cache, v_cache, out;
+    const int32_t* slots = nullptr;       // host, batch entries, validated
+    const int32_t* cache_lens = nullptr;  // host, batch entries, validated
+    int32_t batch = 0, queries = 0;
+    int64_t num_slots = 0, capacity = 0, heads_q = 0, heads_kv = 0, head_dim = 0;
+    float softmax_scale = 1.f;
+    bool causal = false;
+    int32_t window_left = -1, window_right = -1;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -176,6 +227,15 @@ public:
     virtual nm_status conv1d_update(const Conv1dUpdateArgs& args) = 0;
     virtual nm_status convert(const ConvertArgs& args) = 0;
     virtual nm_status sample(const SampleArgs& args) = 0;
+
+    // Selective state spaces (Mamba).
+    virtual nm_status selective_scan(const SelectiveScanArgs& args) = 0;
+    virtual nm_status selective_state_update(const SelectiveStateUpdateArgs& args) = 0;
+
+    // Attention.
+    virtual nm_status attention(const AttentionArgs& args) = 0;
+    virtual nm_status kv_cache_append(const KvCacheAppendArgs& args) = 0;
+    virtual nm_status attention_decode(const AttentionDecodeArgs& args) = 0;
 };
 
 // How a backend living in another shared library reports errors.
@@ -183,7 +243,7 @@ using ErrorSink = void (*)(nm_status status, const char* message);
 
 // Entry point of libnativemodels_cuda.so: `nm_cuda_plugin_api()` returns this.
 // Changes to Backend or to the Args structs must bump kCudaPluginAbi.
-constexpr uint32_t kCudaPluginAbi = 1;
+constexpr uint32_t kCudaPluginAbi = 2;
 
 struct CudaPluginApi {
     uint32_t plugin_abi;

@@ -36,6 +36,11 @@ public:
     nm_status conv1d_causal(const Conv1dArgs& args) override;         // conv1d_cpu.cpp
     nm_status conv1d_update(const Conv1dUpdateArgs& args) override;   // conv1d_cpu.cpp
     nm_status sample(const SampleArgs& args) override;                // sample_cpu.cpp
+    nm_status selective_scan(const SelectiveScanArgs& args) override;  // selective_scan_cpu.cpp
+    nm_status selective_state_update(const SelectiveStateUpdateArgs& args) override;  // selective_scan_cpu.cpp
+    nm_status attention(const AttentionArgs& args) override;          // attention_cpu.cpp
+    nm_status kv_cache_append(const KvCacheAppendArgs& args) override;  // kv_cache_cpu.cpp
+    nm_status attention_decode(const AttentionDecodeArgs& args) override;  // attention_cpu.cpp
 };
 
 }  // namespace nm

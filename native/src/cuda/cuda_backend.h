@@ -52,6 +52,11 @@ public:
     nm_status conv1d_causal(const Conv1dArgs& args) override;         // conv1d.cu
     nm_status conv1d_update(const Conv1dUpdateArgs& args) override;   // conv1d.cu
     nm_status sample(const SampleArgs& args) override;                // sample.cu
+    nm_status selective_scan(const SelectiveScanArgs& args) override;  // selective_scan.cu
+    nm_status selective_state_update(const SelectiveStateUpdateArgs& args) override;  // selective_scan.cu
+    nm_status attention(const AttentionArgs& args) override;          // attention.cu
+    nm_status kv_cache_append(const KvCacheAppendArgs& args) override;  // kv_cache.cu
+    nm_status attention_decode(const AttentionDecodeArgs& args) override;  // attention.cu
 
 private:
     explicit CudaBackend(int32_t device) : device_(device) {}

@@ -41,4 +41,19 @@ public class StructLayoutTests
         Assert.Equal(12, Marshal.SizeOf<NmSamplingParams>());
         Assert.Equal(8, (int)Marshal.OffsetOf<NmSamplingParams>(nameof(NmSamplingParams.TopP)));
     }
+
+    [Fact]
+    public void SsmOptionsMatchesC()
+    {
+        Assert.Equal(32, Marshal.SizeOf<NmSsmOptions>());
+        Assert.Equal(16, (int)Marshal.OffsetOf<NmSsmOptions>(nameof(NmSsmOptions.DeltaBias)));
+        Assert.Equal(24, (int)Marshal.OffsetOf<NmSsmOptions>(nameof(NmSsmOptions.DeltaSoftplus)));
+    }
+
+    [Fact]
+    public void AttentionParamsMatchesC()
+    {
+        Assert.Equal(16, Marshal.SizeOf<NmAttentionParams>());
+        Assert.Equal(12, (int)Marshal.OffsetOf<NmAttentionParams>(nameof(NmAttentionParams.WindowRight)));
+    }
 }
