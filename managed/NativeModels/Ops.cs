@@ -9,7 +9,7 @@ namespace NativeModels;
 /// (nativemodels.h). Where an output is optional, null allocates one on the input's device; the output
 /// is returned either way.
 /// </summary>
-public static unsafe class Ops
+public static unsafe partial class Ops
 {
     /// <summary>c = alpha * op(a) @ op(b) + beta * c (+ bias over rows); fp32 accumulation.</summary>
     public static Tensor Gemm(Tensor a, Tensor b, Tensor c, Tensor? bias = null,
