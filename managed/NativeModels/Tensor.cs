@@ -101,6 +101,28 @@ public sealed unsafe class Tensor : IDisposable
 
     public void CopyFrom<T>(T[] data) where T : unmanaged => CopyFrom(new ReadOnlySpan<T>(data));
 
+    /// <summary>Uploads raw bytes into this tensor starting at byte <paramref name="byteOffset"/> (any dtype);
+    /// the range must lie inside the tensor's <see cref="NBytes"/>. For uploading large tensors in pieces.
+    /// The host buffer may be reused as soon as the call returns.</summary>
+    public void CopyFrom(ReadOnlySpan<byte> bytes, long byteOffset)
+    {
+        long nbytes = NBytes;
+        if (byteOffset < 0 || byteOffset > nbytes || bytes.Length > nbytes - byteOffset)
+        {
+            throw new ArgumentOutOfRangeException(nameof(byteOffset),
+                $"{bytes.Length} bytes at offset {byteOffset} do not fit in the tensor's {nbytes} bytes");
+        }
+        if (bytes.IsEmpty)
+        {
+            return;
+        }
+        using var self = new HandleLease(_handle);
+        fixed (byte* source = bytes)
+        {
+            NativeStatus.Check(NativeMethods.nm_tensor_upload(self.Pointer, (ulong)byteOffset, source, (ulong)bytes.Length));
+        }
+    }
+
     /// <summary>Downloads into <paramref name="destination"/> (exactly <see cref="Numel"/> elements of this dtype)
     /// and waits until the data has arrived.</summary>
     public void CopyTo<T>(Span<T> destination) where T : unmanaged
