@@ -155,11 +155,18 @@ __global__ void __launch_bounds__(kChunkThreads, 2) selective_scan_chunked_kerne
             const int nt = int(N - n0 < kNTile ? N - n0 : kNTile);
             if (!kPerChannel) {
                 __syncthreads();  // the previous tile's B/C have been used
-                for (int idx = threadIdx.x; idx < len * nt; idx += kChunkThreads) {
+                // Rows past the end of the sequence are zeroed: stale shared memory
+                // could hold NaN, and 0 * NaN would poison the carried state.
+                for (int idx = threadIdx.x; idx < kChunk * nt; idx += kChunkThreads) {
                     const int r = idx / nt, k = idx % nt;
-                    const int64_t i = ((b * L + t0 + r) * G + g) * N + n0 + k;
-                    s_b[k * kColumn + slot_of(r)] = load_float(p.b, p.bt, i);
-                    s_c[k * kColumn + slot_of(r)] = load_float(p.c, p.ct, i);
+                    float bv = 0.f, cv = 0.f;
+                    if (r < len) {
+                        const int64_t i = ((b * L + t0 + r) * G + g) * N + n0 + k;
+                        bv = load_float(p.b, p.bt, i);
+                        cv = load_float(p.c, p.ct, i);
+                    }
+                    s_b[k * kColumn + slot_of(r)] = bv;
+                    s_c[k * kColumn + slot_of(r)] = cv;
                 }
                 __syncthreads();
             }
@@ -264,10 +271,14 @@ __global__ void __launch_bounds__(kSimpleBlock) selective_scan_simple_kernel(Sca
         for (int k = 0; k < PER; ++k) {
             const int64_t n = j + int64_t(k) * lanes;
             const bool in = n < N;
-            h[k] = in && p.h0 ? p.h0[item * N + n] : 0.f;
-            a2[k] = in ? p.a[d * N + n] * kLog2e : 0.f;
-            bconst[k] = in && p.per_channel ? load_float(p.b, p.bt, d * N + n) : 0.f;
-            cconst[k] = in && p.per_channel ? load_float(p.c, p.ct, d * N + n) : 0.f;
+            h[k] = a2[k] = bconst[k] = cconst[k] = 0.f;
+            if (!in) continue;
+            if (p.h0) h[k] = p.h0[item * N + n];
+            a2[k] = p.a[d * N + n] * kLog2e;
+            if (p.per_channel) {
+                bconst[k] = load_float(p.b, p.bt, d * N + n);
+                cconst[k] = load_float(p.c, p.ct, d * N + n);
+            }
         }
         const float skip = p.d_skip ? load_float(p.d_skip, p.dst, d) : 0.f;
 
