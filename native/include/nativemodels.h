@@ -297,6 +297,8 @@ typedef struct nm_ssm_options {
  *   G divides D and channel d reads group d / (D / G)).
  * initial_state: float32 [B, D, N] or NULL (zeros); final_state: float32
  *   [B, D, N] or NULL, receives h after the last step (may be initial_state).
+ * B and C are both per-channel or both input-dependent (same G).
+ * options is required (a zeroed struct means none of its extras).
  * Any L >= 1; state and accumulation are float32. out may not alias an input. */
 NM_API nm_status nm_selective_scan(nm_context* ctx, const nm_tensor* u, const nm_tensor* delta,
                                    const nm_tensor* A, const nm_tensor* B, const nm_tensor* C,
@@ -306,7 +308,8 @@ NM_API nm_status nm_selective_scan(nm_context* ctx, const nm_tensor* u, const nm
 /* One decoding step of the same recurrence for a batch of states:
  * state float32 [B, D, N] (read, then overwritten with the new state);
  * x, dt, out: [B, D]; z (in options): [B, D] or NULL; A: float32 [D, N];
- * B, C: [B, G, N]. Costs O(D * N) per sequence whatever the context length. */
+ * B, C: [B, G, N], channel d reading group d / (D / G) as in the scan.
+ * Costs O(D * N) per sequence whatever the context length. */
 NM_API nm_status nm_selective_state_update(nm_context* ctx, nm_tensor* state, const nm_tensor* x,
                                            const nm_tensor* dt, const nm_tensor* A, const nm_tensor* B,
                                            const nm_tensor* C, const nm_ssm_options* options, nm_tensor* out);

@@ -172,3 +172,18 @@ TEST(Half, MatchesExhaustiveF16Decode) {
         EXPECT_EQ(nm::float_to_f16(f), uint16_t(h)) << h;
     }
 }
+
+TEST(Core, CudaPluginLoadsWhenBuilt) {
+#if defined(NM_TEST_EXPECT_CUDA_PLUGIN)
+    // Without a GPU the probe fails, but it must be the plugin's own answer
+    // (no driver / no GPU), not a failure to load the plugin itself.
+    std::string why;
+    if (cuda_available(&why)) GTEST_SKIP() << "a CUDA device is present: the plugin loaded";
+    EXPECT_EQ(why.find("cannot load the CUDA backend"), std::string::npos) << why;
+    EXPECT_EQ(why.find("has no CUDA backend"), std::string::npos) << why;
+    EXPECT_EQ(why.find("ABI mismatch"), std::string::npos) << why;
+    EXPECT_NE(std::string(nm_build_info()).find("cuda: CUDA"), std::string::npos) << nm_build_info();
+#else
+    GTEST_SKIP() << "this build has no CUDA plugin";
+#endif
+}
