@@ -1,0 +1,511 @@
+using System.Globalization;
+using NativeModels.Generation;
+using NativeModels.IO;
+
+namespace NativeModels.Models.Mamba;
+
+/// <summary>
+/// Mamba-1 as Hugging Face's MambaForCausalLM defines it (state-spaces/mamba-*-hf checkpoints; the original
+/// checkpoints' backbone.embedding.weight is accepted too). Weights are stored in the compute dtype, with the fused
+/// in_proj and x_proj split at load so that every projection is one plain GEMM into a dense tensor; A = -exp(A_log),
+/// D and the dt bias stay float32. Activations are token-major ([B, L, *]).
+/// </summary>
+public sealed class MambaModel : ICausalLanguageModel
+{
+    private readonly MambaLayer[] _layers;
+    private readonly Tensor _embedding;
+    private readonly Tensor _normF;
+    private readonly Tensor _lmHead;
+    private readonly SsmOptions _noOptions = new();
+    private bool _disposed;
+
+    private MambaModel(MambaConfig config, Device device, DType dtype, Tensor embedding, Tensor normF, Tensor lmHead, MambaLayer[] layers)
+    {
+        Config = config;
+        Device = device;
+        DType = dtype;
+        _embedding = embedding;
+        _normF = normF;
+        _lmHead = lmHead;
+        _layers = layers;
+        ResidualDType = config.ResidualInFp32 ? DType.Float32 : dtype;
+        StateShape = MambaStateShape.Of(config, dtype);
+    }
+
+    /// <summary>Loads config.json and the weights (model.safetensors or a sharded index) of <paramref name="modelDirectory"/>.</summary>
+    public static MambaModel Load(string modelDirectory, Device device, DType dtype = DType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(modelDirectory);
+        var config = MambaConfig.Load(modelDirectory);
+        using var store = WeightStore.Open(modelDirectory);
+        return Load(store, config, device, dtype);
+    }
+
+    /// <summary>Loads the weights from <paramref name="store"/>, checking every shape against <paramref name="config"/>.</summary>
+    public static MambaModel Load(WeightStore store, MambaConfig config, Device device, DType dtype = DType.Float32)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(device);
+        if (!dtype.IsFloatingPoint())
+        {
+            throw new ArgumentException($"the compute dtype must be float32, float16 or bfloat16, not {dtype.Name()}", nameof(dtype));
+        }
+        var loader = new Loader(store, config, device, dtype);
+        return loader.Load();
+    }
+
+    public MambaConfig Config { get; }
+
+    public string ModelType => MambaConfig.ModelTypeName;
+
+    public Device Device { get; }
+
+    public DType DType { get; }
+
+    /// <summary>float32 when residual_in_fp32, else the compute dtype.</summary>
+    public DType ResidualDType { get; }
+
+    public int VocabSize => Config.VocabSize;
+
+    /// <summary>What a <see cref="MambaState"/> of this model must match.</summary>
+    public MambaStateShape StateShape { get; }
+
+    /// <summary>An empty recurrent state for <paramref name="batchSize"/> sequences.</summary>
+    public MambaCache CreateCache(int batchSize = 1)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new MambaCache(this, batchSize);
+    }
+
+    IGenerationCache ICausalLanguageModel.CreateCache(int batchSize) => CreateCache(batchSize);
+
+    /// <summary>Parses a saved state and checks that it belongs to this model (<see cref="MambaStateException"/> otherwise).</summary>
+    public MambaState ReadState(ReadOnlySpan<byte> bytes)
+    {
+        var state = MambaState.FromBytes(bytes);
+        state.EnsureCompatible(StateShape);
+        return state;
+    }
+
+    /// <summary>Float32 logits [T, V] of every position of <paramref name="tokens"/>, from an empty state.</summary>
+    public Tensor Forward(ReadOnlySpan<int> tokens)
+    {
+        using var cache = CreateCache(1);
+        return Prefill(cache, 0, tokens, allLogits: true);
+    }
+
+    public Tensor Prefill(IGenerationCache cache, int row, ReadOnlySpan<int> tokens, bool allLogits = false)
+    {
+        var mamba = OwnCache(cache);
+        if ((uint)row >= (uint)mamba.BatchSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(row), row, $"row must be in [0, {mamba.BatchSize})");
+        }
+        if (tokens.IsEmpty)
+        {
+            throw new ArgumentException("at least one token is needed", nameof(tokens));
+        }
+        CheckTokens(tokens);
+        var c = Config;
+        long length = tokens.Length;
+
+        using var embedded = Ops.Embedding(_embedding, tokens);
+        embedded.Reshape(1, length, c.HiddenSize);
+        using var residual = ResidualDType == DType ? null : Ops.Convert(embedded, ResidualDType);
+        Tensor hidden = residual ?? embedded;
+        using var normed = Tensor.Zeros(Device, DType, 1, length, c.HiddenSize);
+        using var x = Tensor.Zeros(Device, DType, 1, length, c.IntermediateSize);
+        using var z = Tensor.Zeros(Device, DType, 1, length, c.IntermediateSize);
+        using var xConv = Tensor.Zeros(Device, DType, 1, length, c.IntermediateSize);
+        using var dtLow = Tensor.Zeros(Device, DType, 1, length, c.TimeStepRank);
+        using var b = Tensor.Zeros(Device, DType, 1, length, c.StateSize);
+        using var cMatrix = Tensor.Zeros(Device, DType, 1, length, c.StateSize);
+        using var dt = Tensor.Zeros(Device, DType, 1, length, c.IntermediateSize);
+        using var y = Tensor.Zeros(Device, DType, 1, length, c.IntermediateSize);
+        using var mixerOut = Tensor.Zeros(Device, DType, 1, length, c.HiddenSize);
+
+        bool direct = mamba.BatchSize == 1;
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var layer = _layers[l];
+            // The states of this row, as [1, ...] tensors (the batch's own when it has one row).
+            using var rowConv = direct ? null : Tensor.Zeros(Device, DType, 1, c.IntermediateSize, c.ConvKernel - 1);
+            using var rowSsm = direct ? null : Tensor.Zeros(Device, DType.Float32, 1, c.IntermediateSize, c.StateSize);
+            Tensor convState = rowConv ?? mamba.ConvState(l);
+            Tensor ssmState = rowSsm ?? mamba.SsmState(l);
+            if (!direct)
+            {
+                TensorRows.Copy(mamba.ConvState(l), row, convState, 0, 1);
+                TensorRows.Copy(mamba.SsmState(l), row, ssmState, 0, 1);
+            }
+
+            Ops.RmsNorm(hidden, layer.Norm, c.LayerNormEpsilon, output: normed);
+            Ops.Gemm(normed, layer.InProjX, x, layer.InProjXBias, transposeB: true);
+            Ops.Gemm(normed, layer.InProjZ, z, layer.InProjZBias, transposeB: true);
+            Ops.Conv1dCausal(x, layer.ConvWeight, layer.ConvBias, initialState: convState, finalState: convState,
+                activation: Activation.Silu, output: xConv);
+            Ops.Gemm(xConv, layer.XProjDt, dtLow, transposeB: true);
+            b.Reshape(1, length, c.StateSize);
+            cMatrix.Reshape(1, length, c.StateSize);
+            Ops.Gemm(xConv, layer.XProjB, b, transposeB: true);
+            Ops.Gemm(xConv, layer.XProjC, cMatrix, transposeB: true);
+            Ops.Gemm(dtLow, layer.DtProj, dt, transposeB: true);
+            b.Reshape(1, length, 1, c.StateSize);
+            cMatrix.Reshape(1, length, 1, c.StateSize);
+            Ops.SelectiveScan(xConv, dt, layer.A, b, cMatrix, layer.ScanOptions(z), initialState: ssmState, output: y,
+                finalState: ssmState);
+            Ops.Gemm(y, layer.OutProj, mixerOut, layer.OutProjBias, transposeB: true);
+            Ops.Add(hidden, mixerOut, output: hidden);
+
+            if (!direct)
+            {
+                TensorRows.Copy(convState, 0, mamba.ConvState(l), row, 1);
+                TensorRows.Copy(ssmState, 0, mamba.SsmState(l), row, 1);
+            }
+        }
+        mamba.AddTokens(row, length);
+
+        Ops.RmsNorm(hidden, _normF, c.LayerNormEpsilon, output: normed);
+        if (allLogits)
+        {
+            var logits = Tensor.Zeros(Device, DType.Float32, 1, length, c.VocabSize);
+            try
+            {
+                Ops.Gemm(normed, _lmHead, logits, transposeB: true);
+                return logits.Reshape(length, c.VocabSize);
+            }
+            catch
+            {
+                logits.Dispose();
+                throw;
+            }
+        }
+        normed.Reshape(length, c.HiddenSize);
+        using var last = Tensor.Zeros(Device, DType, 1, c.HiddenSize);
+        TensorRows.Copy(normed, length - 1, last, 0, 1);
+        return LmHead(last, 1);
+    }
+
+    public Tensor DecodeStep(IGenerationCache cache, ReadOnlySpan<int> tokens)
+    {
+        var mamba = OwnCache(cache);
+        if (tokens.Length != mamba.BatchSize)
+        {
+            throw new ArgumentException($"one token per sequence is needed: {tokens.Length} tokens for a batch of {mamba.BatchSize}", nameof(tokens));
+        }
+        CheckTokens(tokens);
+        var c = Config;
+        int batch = mamba.BatchSize;
+        var w = mamba.Workspace();
+
+        Ops.Embedding(_embedding, tokens, w.Embedded);
+        if (!ReferenceEquals(w.Hidden, w.Embedded))
+        {
+            Ops.Convert(w.Embedded, w.Hidden);
+        }
+        for (int l = 0; l < _layers.Length; l++)
+        {
+            var layer = _layers[l];
+            Ops.RmsNorm(w.Hidden, layer.Norm, c.LayerNormEpsilon, output: w.Normed);
+            Ops.Gemm(w.Normed, layer.InProjX, w.X, layer.InProjXBias, transposeB: true);
+            Ops.Gemm(w.Normed, layer.InProjZ, w.Z, layer.InProjZBias, transposeB: true);
+            Ops.Conv1dUpdate(w.X, mamba.ConvState(l), layer.ConvWeight, layer.ConvBias, Activation.Silu, w.XConv);
+            Ops.Gemm(w.XConv, layer.XProjDt, w.DtLow, transposeB: true);
+            w.B.Reshape(batch, c.StateSize);
+            w.C.Reshape(batch, c.StateSize);
+            Ops.Gemm(w.XConv, layer.XProjB, w.B, transposeB: true);
+            Ops.Gemm(w.XConv, layer.XProjC, w.C, transposeB: true);
+            Ops.Gemm(w.DtLow, layer.DtProj, w.Dt, transposeB: true);
+            w.B.Reshape(batch, 1, c.StateSize);
+            w.C.Reshape(batch, 1, c.StateSize);
+            Ops.SelectiveStateUpdate(mamba.SsmState(l), w.XConv, w.Dt, layer.A, w.B, w.C, layer.ScanOptions(w.Z), w.Y);
+            Ops.Gemm(w.Y, layer.OutProj, w.MixerOut, layer.OutProjBias, transposeB: true);
+            Ops.Add(w.Hidden, w.MixerOut, output: w.Hidden);
+        }
+        for (int row = 0; row < batch; row++)
+        {
+            mamba.AddTokens(row, 1);
+        }
+        Ops.RmsNorm(w.Hidden, _normF, c.LayerNormEpsilon, output: w.Normed);
+        return LmHead(w.Normed, batch);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        foreach (var layer in _layers)
+        {
+            layer.Dispose();
+        }
+        if (!ReferenceEquals(_lmHead, _embedding))
+        {
+            _lmHead.Dispose();
+        }
+        _embedding.Dispose();
+        _normF.Dispose();
+    }
+
+    public override string ToString() => $"MambaModel({Config}, {DType.Name()} on {Device})";
+
+    private Tensor LmHead(Tensor normed, long rows)
+    {
+        var logits = Tensor.Zeros(Device, DType.Float32, rows, Config.VocabSize);
+        try
+        {
+            return Ops.Gemm(normed, _lmHead, logits, transposeB: true);
+        }
+        catch
+        {
+            logits.Dispose();
+            throw;
+        }
+    }
+
+    private MambaCache OwnCache(IGenerationCache cache)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(cache);
+        if (cache is not MambaCache mamba || !ReferenceEquals(mamba.Model, this))
+        {
+            throw new ArgumentException("the cache was not created by this model", nameof(cache));
+        }
+        return mamba;
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        foreach (int token in tokens)
+        {
+            if ((uint)token >= (uint)Config.VocabSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), token,
+                    string.Create(CultureInfo.InvariantCulture, $"token id {token} is outside the vocabulary [0, {Config.VocabSize})"));
+            }
+        }
+    }
+
+    /// <summary>The weights of one block.</summary>
+    private sealed class MambaLayer : IDisposable
+    {
+        public required Tensor Norm { get; init; }
+        public required Tensor InProjX { get; init; }
+        public required Tensor InProjZ { get; init; }
+        public Tensor? InProjXBias { get; init; }
+        public Tensor? InProjZBias { get; init; }
+        public required Tensor ConvWeight { get; init; }
+        public Tensor? ConvBias { get; init; }
+        public required Tensor XProjDt { get; init; }
+        public required Tensor XProjB { get; init; }
+        public required Tensor XProjC { get; init; }
+        public required Tensor DtProj { get; init; }
+        public Tensor? DtBias { get; init; }
+        public required Tensor A { get; init; }
+        public required Tensor D { get; init; }
+        public required Tensor OutProj { get; init; }
+        public Tensor? OutProjBias { get; init; }
+
+        public SsmOptions ScanOptions(Tensor z) => new() { DSkip = D, Z = z, DeltaBias = DtBias, DeltaSoftplus = true };
+
+        public void Dispose()
+        {
+            foreach (var t in new[] { Norm, InProjX, InProjZ, InProjXBias, InProjZBias, ConvWeight, ConvBias, XProjDt, XProjB,
+                         XProjC, DtProj, DtBias, A, D, OutProj, OutProjBias })
+            {
+                t?.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Reads and checks the weights; disposes whatever it loaded when something fails.</summary>
+    private sealed class Loader(WeightStore store, MambaConfig config, Device device, DType dtype)
+    {
+        private readonly List<Tensor> _loaded = [];
+
+        public MambaModel Load()
+        {
+            try
+            {
+                var c = ResolveBiases();
+                string embeddingName = store.Contains("backbone.embeddings.weight") ? "backbone.embeddings.weight"
+                    : store.Contains("backbone.embedding.weight") ? "backbone.embedding.weight"
+                    : throw Missing("backbone.embeddings.weight", "the token embeddings (backbone.embeddings.weight, or backbone.embedding.weight in original checkpoints)");
+                var embedding = Dense(embeddingName, dtype, c.VocabSize, c.HiddenSize);
+                var layers = new MambaLayer[c.NumHiddenLayers];
+                for (int l = 0; l < layers.Length; l++)
+                {
+                    layers[l] = LoadLayer(c, l);
+                }
+                var normF = Dense("backbone.norm_f.weight", dtype, c.HiddenSize);
+                Tensor lmHead;
+                if (c.TieWordEmbeddings)
+                {
+                    lmHead = embedding;
+                }
+                else if (store.Contains("lm_head.weight"))
+                {
+                    lmHead = Dense("lm_head.weight", dtype, c.VocabSize, c.HiddenSize);
+                }
+                else
+                {
+                    throw Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
+                }
+                return new MambaModel(c, device, dtype, embedding, normF, lmHead, layers);
+            }
+            catch
+            {
+                foreach (var t in _loaded)
+                {
+                    t.Dispose();
+                }
+                throw;
+            }
+        }
+
+        private MambaConfig ResolveBiases()
+        {
+            bool hasBias = store.Contains("backbone.layers.0.mixer.in_proj.bias");
+            bool hasConvBias = store.Contains("backbone.layers.0.mixer.conv1d.bias");
+            var c = config;
+            if (!c.UseBiasGiven)
+            {
+                c = c with { UseBias = hasBias };
+            }
+            if (!c.UseConvBiasGiven)
+            {
+                c = c with { UseConvBias = hasConvBias };
+            }
+            return c;
+        }
+
+        private MambaLayer LoadLayer(MambaConfig c, int l)
+        {
+            string p = $"backbone.layers.{l}.";
+            long h = c.HiddenSize, i = c.IntermediateSize, n = c.StateSize, k = c.ConvKernel, r = c.TimeStepRank;
+
+            var norm = Dense(p + "norm.weight", dtype, h);
+
+            string inProj = p + "mixer.in_proj.weight";
+            CheckShape(inProj, 2 * i, h);
+            var inProjX = Rows(inProj, 0, i);
+            var inProjZ = Rows(inProj, i, i);
+            Tensor? inProjXBias = null, inProjZBias = null, outProjBias = null;
+            if (c.UseBias)
+            {
+                float[] bias = Floats(p + "mixer.in_proj.bias", 2 * i);
+                inProjXBias = Upload(bias.AsSpan(0, (int)i), dtype);
+                inProjZBias = Upload(bias.AsSpan((int)i, (int)i), dtype);
+            }
+
+            var convWeight = Dense(p + "mixer.conv1d.weight", dtype, i, 1, k);
+            var convBias = c.UseConvBias ? Dense(p + "mixer.conv1d.bias", dtype, i) : null;
+
+            string xProj = p + "mixer.x_proj.weight";
+            CheckShape(xProj, r + 2 * n, i);
+            var xProjDt = Rows(xProj, 0, r);
+            var xProjB = Rows(xProj, r, n);
+            var xProjC = Rows(xProj, r + n, n);
+
+            var dtProj = Dense(p + "mixer.dt_proj.weight", dtype, i, r);
+            var dtBias = store.Contains(p + "mixer.dt_proj.bias") ? Dense(p + "mixer.dt_proj.bias", DType.Float32, i) : null;
+
+            float[] aLog = Floats(p + "mixer.A_log", i, n);
+            var a = new float[aLog.Length];
+            for (int j = 0; j < a.Length; j++)
+            {
+                a[j] = -MathF.Exp(aLog[j]);
+            }
+            var aTensor = Upload(a, DType.Float32, i, n);
+            var d = Dense(p + "mixer.D", DType.Float32, i);
+
+            var outProj = Dense(p + "mixer.out_proj.weight", dtype, h, i);
+            if (c.UseBias)
+            {
+                outProjBias = Dense(p + "mixer.out_proj.bias", dtype, h);
+            }
+
+            return new MambaLayer
+            {
+                Norm = norm,
+                InProjX = inProjX,
+                InProjZ = inProjZ,
+                InProjXBias = inProjXBias,
+                InProjZBias = inProjZBias,
+                ConvWeight = convWeight,
+                ConvBias = convBias,
+                XProjDt = xProjDt,
+                XProjB = xProjB,
+                XProjC = xProjC,
+                DtProj = dtProj,
+                DtBias = dtBias,
+                A = aTensor,
+                D = d,
+                OutProj = outProj,
+                OutProjBias = outProjBias,
+            };
+        }
+
+        private Tensor Dense(string name, DType target, params long[] shape)
+        {
+            CheckShape(name, shape);
+            return Track(store.Load(name, device, target, shape));
+        }
+
+        private Tensor Rows(string name, long start, long count) => Track(store.LoadRows(name, start, count, device, dtype));
+
+        private float[] Floats(string name, params long[] shape)
+        {
+            CheckShape(name, shape);
+            using var t = store.Load(name, device, DType.Float32, shape);
+            return t.ToArray<float>();
+        }
+
+        private Tensor Upload(ReadOnlySpan<float> values, DType target, params long[] shape)
+        {
+            long[] dims = shape.Length == 0 ? [values.Length] : shape;
+            var f32 = Tensor.FromArray(device, values, dims);
+            if (target == DType.Float32)
+            {
+                return Track(f32);
+            }
+            using (f32)
+            {
+                return Track(Ops.Convert(f32, target));
+            }
+        }
+
+        private Tensor Track(Tensor t)
+        {
+            _loaded.Add(t);
+            return t;
+        }
+
+        private void CheckShape(string name, params long[] expected)
+        {
+            if (!store.Contains(name))
+            {
+                throw Missing(name, $"a tensor of shape {Format(expected)}");
+            }
+            var info = store.Describe(name);
+            if (!info.Shape.SequenceEqual(expected))
+            {
+                throw new ModelFormatException(info.File, name,
+                    $"{info.File}: tensor {name} has shape {Format(info.Shape)} but config.json ({config}) needs {Format(expected)}");
+            }
+            if (info.DType is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16))
+            {
+                throw new ModelFormatException(info.File, name,
+                    $"{info.File}: tensor {name} is {info.DType.HeaderName()}; Mamba weights must be F32, F16 or BF16");
+            }
+        }
+
+        private ModelFormatException Missing(string name, string what) =>
+            new(config.SourcePath, name, $"the checkpoint has no tensor {name} ({what}) for {config}");
+
+        private static string Format(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
+    }
+}
