@@ -12,6 +12,8 @@ public static class CliApp
         var root = new RootCommand("NativeModels: run models on the nativemodels CPU/CUDA library.");
         common.AddTo(root);
         root.Subcommands.Add(InfoCommand.Create(common));
+        root.Subcommands.Add(GenerateCommand.Create(common));
+        root.Subcommands.Add(ForwardCommand.Create(common));
         return root;
     }
 
