@@ -22,73 +22,16 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "nativemodels.h"
 
 namespace {
 
-struct Handle {
-    nm_tensor* t = nullptr;
-    Handle() = default;
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() { nm_tensor_destroy(t); }
-};
-
-void check(nm_status st, const char* what) {
-    if (st != NM_OK) {
-        std::fprintf(stderr, "%s failed: %s: %s\n", what, nm_status_name(st), nm_last_error());
-        std::exit(1);
-    }
-}
-
-// A bfloat16 (or other 16-bit) tensor filled with a repeated pseudo-random 1 MiB pattern in [-1, 1).
-void make(nm_context* ctx, Handle& h, nm_dtype dtype, std::vector<int64_t> shape) {
-    check(nm_tensor_create(ctx, dtype, int32_t(shape.size()), shape.data(), &h.t), "nm_tensor_create");
-    nm_tensor_info info{};
-    check(nm_tensor_get_info(h.t, &info), "nm_tensor_get_info");
-    const size_t es = nm_dtype_size(dtype);
-    const size_t n = std::min<size_t>(size_t(info.numel), size_t(1) << 19);
-    std::vector<unsigned char> pattern(n * es);
-    uint32_t s = 2024u;
-    for (size_t i = 0; i < n; ++i) {
-        s = s * 1664525u + 1013904223u;
-        const float v = -1.f + 2.f * float(s >> 8) / float(1u << 24);
-        uint32_t bits;
-        std::memcpy(&bits, &v, 4);
-        if (es == 4) std::memcpy(&pattern[i * 4], &bits, 4);
-        else {
-            const uint16_t b16 = uint16_t(bits >> 16);  // bfloat16 by truncation: fine for timing
-            std::memcpy(&pattern[i * 2], &b16, 2);
-        }
-    }
-    for (size_t off = 0; off < info.nbytes; off += pattern.size())
-        check(nm_tensor_upload(h.t, off, pattern.data(), std::min<size_t>(pattern.size(), info.nbytes - off)),
-              "nm_tensor_upload");
-}
-
-template <class F>
-double median_ms(nm_context* ctx, int repeats, F&& call) {
-    for (int i = 0; i < 2; ++i) call();
-    check(nm_context_synchronize(ctx), "nm_context_synchronize");
-    std::vector<double> ms;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        call();
-        check(nm_context_synchronize(ctx), "nm_context_synchronize");
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
-}
-
-double copy_bandwidth(nm_context* ctx, int repeats) {
-    Handle a, b;
-    const int64_t n = int64_t(1) << 28;  // 1 GiB of float32
-    check(nm_tensor_create(ctx, NM_DTYPE_F32, 1, &n, &a.t), "nm_tensor_create");
-    check(nm_tensor_create(ctx, NM_DTYPE_F32, 1, &n, &b.t), "nm_tensor_create");
-    const double ms = median_ms(ctx, repeats, [&] { check(nm_tensor_copy(b.t, a.t), "nm_tensor_copy"); });
-    return 2.0 * double(n) * 4.0 / (ms * 1e6);
-}
+using bench::check;
+using bench::copy_bandwidth;
+using bench::Handle;
+using bench::make;
+using bench::median_ms;
 
 }  // namespace
 

@@ -19,83 +19,16 @@
 #include <string>
 #include <vector>
 
+#include "bench_util.h"
 #include "nativemodels.h"
 
 namespace {
 
-struct Handle {
-    nm_tensor* t = nullptr;
-    Handle() = default;
-    Handle(const Handle&) = delete;
-    Handle& operator=(const Handle&) = delete;
-    ~Handle() { nm_tensor_destroy(t); }
-};
-
-void check(nm_status st, const char* what) {
-    if (st != NM_OK) {
-        std::fprintf(stderr, "%s failed: %s: %s\n", what, nm_status_name(st), nm_last_error());
-        std::exit(1);
-    }
-}
-
-// A tensor of `dtype` filled with small values v (so the recurrence stays finite).
-void make(nm_context* ctx, Handle& h, nm_dtype dtype, std::vector<int64_t> shape, float lo, float hi) {
-    check(nm_tensor_create(ctx, dtype, int32_t(shape.size()), shape.data(), &h.t), "nm_tensor_create");
-    nm_tensor_info info{};
-    check(nm_tensor_get_info(h.t, &info), "nm_tensor_get_info");
-    // Upload a 1 MiB pattern repeatedly (cheap for multi-GiB tensors).
-    const size_t es = nm_dtype_size(dtype);
-    const size_t pattern_elems = std::min<size_t>(size_t(info.numel), size_t(1) << 18);
-    std::vector<unsigned char> pattern(pattern_elems * es);
-    uint32_t s = 12345u;
-    for (size_t i = 0; i < pattern_elems; ++i) {
-        s = s * 1664525u + 1013904223u;
-        const float v = lo + (hi - lo) * float(s >> 8) / float(1u << 24);
-        if (dtype == NM_DTYPE_F32) {
-            std::memcpy(&pattern[i * 4], &v, 4);
-        } else {
-            uint32_t bits;
-            std::memcpy(&bits, &v, 4);
-            uint16_t half;
-            if (dtype == NM_DTYPE_BF16) {
-                half = uint16_t((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
-            } else {  // float16, values are small and normal: truncating conversion is enough here
-                const int32_t e = int32_t((bits >> 23) & 0xff) - 127 + 15;
-                half = uint16_t(((bits >> 16) & 0x8000u) | (e <= 0 ? 0u : (uint32_t(e) << 10) | ((bits >> 13) & 0x3ffu)));
-            }
-            std::memcpy(&pattern[i * 2], &half, 2);
-        }
-    }
-    for (uint64_t off = 0; off < info.nbytes; off += pattern.size()) {
-        const uint64_t n = std::min<uint64_t>(pattern.size(), info.nbytes - off);
-        check(nm_tensor_upload(h.t, off, pattern.data(), n), "nm_tensor_upload");
-    }
-}
-
-template <class F>
-double median_ms(nm_context* ctx, int repeats, F&& call) {
-    for (int i = 0; i < 2; ++i) call();  // warm-up
-    check(nm_context_synchronize(ctx), "nm_context_synchronize");
-    std::vector<double> ms;
-    for (int i = 0; i < repeats; ++i) {
-        const auto t0 = std::chrono::steady_clock::now();
-        call();
-        check(nm_context_synchronize(ctx), "nm_context_synchronize");
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    return ms[ms.size() / 2];
-}
-
-// Device-to-device copy bandwidth in GB/s (bytes read + bytes written).
-double copy_bandwidth(nm_context* ctx, int repeats) {
-    const int64_t n = int64_t(1) << 28;  // 2^28 float32 = 1 GiB
-    Handle a, b;
-    make(ctx, a, NM_DTYPE_F32, {n}, 0.f, 1.f);
-    make(ctx, b, NM_DTYPE_F32, {n}, 0.f, 1.f);
-    const double ms = median_ms(ctx, repeats, [&] { check(nm_tensor_copy(b.t, a.t), "nm_tensor_copy"); });
-    return 2.0 * double(n) * 4.0 / (ms * 1e6);
-}
+using bench::check;
+using bench::copy_bandwidth;
+using bench::Handle;
+using bench::make;
+using bench::median_ms;
 
 struct Row {
     std::string kind, dtype;
