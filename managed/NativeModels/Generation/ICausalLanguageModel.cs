@@ -21,6 +21,14 @@ public interface ICausalLanguageModel : IDisposable
     IGenerationCache CreateCache(int batchSize);
 
     /// <summary>
+    /// <see cref="CreateCache(int)"/> with a size hint: no sequence is expected to hold more than
+    /// <paramref name="maxTokensPerSequence"/> tokens (prompt + generated), which lets a KV cache preallocate just that.
+    /// A hint only: a cache must still accept longer sequences (it may grow). Architectures whose state does not
+    /// depend on the length ignore it.
+    /// </summary>
+    IGenerationCache CreateCache(int batchSize, long maxTokensPerSequence) => CreateCache(batchSize);
+
+    /// <summary>
     /// Feeds <paramref name="tokens"/> (at least one) to the sequence in row <paramref name="row"/> of
     /// <paramref name="cache"/>, continuing from whatever that row already holds, and returns float32 logits: [1, V] for
     /// the last token, or [T, V] for every token when <paramref name="allLogits"/>.

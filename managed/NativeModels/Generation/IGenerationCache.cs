@@ -1,7 +1,7 @@
 namespace NativeModels.Generation;
 
 /// <summary>The per-sequence state of a batch of sequences (one row each), created by
-/// <see cref="ICausalLanguageModel.CreateCache"/> and only usable with that model.</summary>
+/// <see cref="ICausalLanguageModel.CreateCache(int)"/> and only usable with that model.</summary>
 public interface IGenerationCache : IDisposable
 {
     /// <summary>Rows (sequences).</summary>

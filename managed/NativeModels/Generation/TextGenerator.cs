@@ -102,7 +102,12 @@ public sealed class TextGenerator
         }
         cancellationToken.ThrowIfCancellationRequested();
 
-        using var cache = _model.CreateCache(n);
+        long longest = 0;
+        foreach (var request in requests)
+        {
+            longest = Math.Max(longest, request.Prompt.Count + (request.InitialState?.TokenCount ?? 0));
+        }
+        using var cache = _model.CreateCache(n, longest + options.MaxNewTokens);
         int[] tokens;
         using (var firstLogits = Tensor.Zeros(_model.Device, DType.Float32, n, _model.VocabSize))
         {

@@ -1,6 +1,7 @@
 using NativeModels.Generation;
 using NativeModels.IO;
 using NativeModels.Models.Mamba;
+using NativeModels.Models.Transformer;
 
 namespace NativeModels.Models;
 
@@ -8,7 +9,7 @@ namespace NativeModels.Models;
 public static class AutoModel
 {
     /// <summary>The model_type values <see cref="Load"/> understands.</summary>
-    public static IReadOnlyList<string> SupportedModelTypes { get; } = [MambaConfig.ModelTypeName];
+    public static IReadOnlyList<string> SupportedModelTypes { get; } = [MambaConfig.ModelTypeName, TransformerConfig.LlamaModelType, TransformerConfig.Qwen3ModelType];
 
     /// <summary>Reads config.json in <paramref name="modelDirectory"/>, picks the architecture from its model_type and
     /// loads the weights onto <paramref name="device"/> in <paramref name="dtype"/>.</summary>
@@ -31,6 +32,12 @@ public static class AutoModel
                 var mambaConfig = MambaConfig.FromModelConfig(config);
                 using var store = WeightStore.Open(modelDirectory);
                 return MambaModel.Load(store, mambaConfig, device, dtype);
+            }
+            case TransformerConfig.LlamaModelType or TransformerConfig.Qwen3ModelType:
+            {
+                var transformerConfig = TransformerConfig.FromModelConfig(config);
+                using var store = WeightStore.Open(modelDirectory);
+                return TransformerModel.Load(store, transformerConfig, device, dtype);
             }
             default:
                 throw new ModelFormatException(configPath, "model_type", modelType is null
