@@ -7,8 +7,9 @@
 #                         the packaged sample, and the NativeAOT publish check; ends
 #                         with one line "N passed, N failed, N skipped"
 #   ./build.sh pack       build and write the NuGet packages to artifacts/packages
-#   ./build.sh bundle     build and write artifacts/gpu-bundle.tar.gz: a .NET runtime and
-#                         the test assemblies, for scripts/gpu-check.sh on a GPU machine
+#   ./build.sh bundle     build and write artifacts/gpu-bundle.tar.gz: a .NET runtime, the
+#                         test assemblies and the bench app, for scripts/gpu-check.sh and
+#                         bench/run-gpu-bench.sh on a GPU machine
 #
 # Environment: NM_REQUIRE_CUDA=1 fails the build when the CUDA backend cannot be
 # compiled (CI sets it); NM_BUILD_DIR (default build/native); CONFIGURATION (Release);
@@ -171,6 +172,9 @@ bundle() {
   dotnet publish "$ROOT/tests/NativeModels.Tests" -c "$CONFIGURATION" -o "$stage/tests" \
     -p:NativeLibDir="$BUILD_DIR/lib/" -nologo -v:q || die "publishing the tests failed"
   rm -f "$stage"/tests/libnativemodels*.so  # gpu-check builds the native code for its own GPU
+  # The benchmark app (framework-dependent) for bench/run-gpu-bench.sh.
+  dotnet publish "$ROOT/bench/NativeModels.Bench" -c "$CONFIGURATION" -o "$stage/bench" -nologo -v:q \
+    || die "publishing the bench app failed"
   local dotnet_root; dotnet_root="$(dirname "$(readlink -f "$(command -v dotnet)")")"
   mkdir -p "$stage/dotnet/shared"
   cp -a "$dotnet_root/dotnet" "$dotnet_root/host" "$stage/dotnet/"
