@@ -7,7 +7,7 @@
 #                         the packaged sample, and the NativeAOT publish check; ends
 #                         with one line "N passed, N failed, N skipped"
 #   ./build.sh pack       build and write the NuGet packages to artifacts/packages
-#   ./build.sh bundle     build and write artifacts/gpu-bundle.tar.gz: a .NET runtime, the
+#   ./build.sh bundle     build and write artifacts/gpu-bundle.tar.xz: a .NET runtime, the
 #                         test assemblies and the bench app, for scripts/gpu-check.sh and
 #                         bench/run-gpu-bench.sh on a GPU machine
 #
@@ -166,7 +166,7 @@ test_aot() {
 # A .NET runtime plus the test assemblies, so scripts/gpu-check.sh can run the
 # managed suite on a GPU machine that has no .NET SDK.
 bundle() {
-  log "GPU bundle -> $ARTIFACTS/gpu-bundle.tar.gz"
+  log "GPU bundle -> $ARTIFACTS/gpu-bundle.tar.xz"
   local stage="$ARTIFACTS/gpu-bundle"
   rm -rf "$stage"; mkdir -p "$stage/tests"
   dotnet publish "$ROOT/tests/NativeModels.Tests" -c "$CONFIGURATION" -o "$stage/tests" \
@@ -190,8 +190,8 @@ bundle() {
   cp -L "$lib/libopenblas.so.0" "$deps/lib/x86_64-linux-gnu/" 2>/dev/null \
     && ln -sf libopenblas.so.0 "$deps/lib/x86_64-linux-gnu/libopenblas.so"
   cp -L "$lib/libgfortran.so.5" "$lib/libquadmath.so.0" "$deps/lib/x86_64-linux-gnu/" 2>/dev/null
-  tar -C "$ARTIFACTS" -czf "$ARTIFACTS/gpu-bundle.tar.gz" gpu-bundle
-  du -h "$ARTIFACTS/gpu-bundle.tar.gz"
+  XZ_OPT="-6 -T0" tar -C "$ARTIFACTS" -cJf "$ARTIFACTS/gpu-bundle.tar.xz" gpu-bundle
+  du -h "$ARTIFACTS/gpu-bundle.tar.xz"
 }
 
 # ------------------------------------------------------------------------ main

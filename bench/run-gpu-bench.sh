@@ -6,7 +6,7 @@
 # Needs: an NVIDIA GPU with its driver, nvcc, cmake, a C++ compiler; for the comparisons a CUDA build
 # of PyTorch with transformers (5.x) — and mamba_ssm for the selective-scan comparison (bench/README.md).
 # No .NET SDK: BUNDLE (a folder or .tar.gz made by `./build.sh bundle`, default
-# artifacts/gpu-bundle.tar.gz) brings a .NET runtime and the published bench app (bench/), plus
+# artifacts/gpu-bundle.tar.xz) brings a .NET runtime and the published bench app (bench/), plus
 # OpenBLAS for machines without it. No network is used.
 #
 # Steps (each one's log is in RESULTS_DIR; a failing step is reported and the others still run):
@@ -24,7 +24,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RESULTS="${1:?usage: bench/run-gpu-bench.sh RESULTS_DIR [BUNDLE]}"
 BUNDLE="${2:-}"
-[ -z "$BUNDLE" ] && [ -f "$ROOT/artifacts/gpu-bundle.tar.gz" ] && BUNDLE="$ROOT/artifacts/gpu-bundle.tar.gz"
+[ -z "$BUNDLE" ] && [ -f "$ROOT/artifacts/gpu-bundle.tar.xz" ] && BUNDLE="$ROOT/artifacts/gpu-bundle.tar.xz"
 BUILD_DIR="${NM_BUILD_DIR:-$ROOT/build/gpu-bench}"
 CONTEXTS="${NM_E2E_CONTEXTS:-128,512,2048,8192,16384}"
 DECODE="${NM_E2E_DECODE:-64}"
@@ -48,7 +48,7 @@ if [ -n "$BUNDLE" ]; then
     BUNDLE_DIR="$BUNDLE"
   else
     BUNDLE_DIR="$(mktemp -d)/gpu-bundle"
-    tar -C "$(dirname "$BUNDLE_DIR")" -xzf "$BUNDLE" || { echo "cannot extract $BUNDLE"; exit 1; }
+    tar -C "$(dirname "$BUNDLE_DIR")" -xf "$BUNDLE" || { echo "cannot extract $BUNDLE"; exit 1; }
   fi
   BUNDLE_DIR="$(cd "$BUNDLE_DIR" && pwd)"
 fi

@@ -6,7 +6,7 @@
 #
 # Needs: Linux, an NVIDIA GPU with its driver, nvcc, cmake, a C++ compiler.
 # BUNDLE (a folder or .tar.gz made by `./build.sh bundle`, default
-# artifacts/gpu-bundle.tar.gz if present) brings what such a machine may lack:
+# artifacts/gpu-bundle.tar.xz if present) brings what such a machine may lack:
 # a .NET runtime with the compiled test assemblies (no .NET SDK needed), and
 # OpenBLAS/GoogleTest built for Debian 12 (used only where the machine has none).
 # Writes REPORT_DIR/gpu-report.md and logs; ends with "N passed, N failed, N skipped".
@@ -15,7 +15,7 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPORT_DIR="${1:?usage: scripts/gpu-check.sh REPORT_DIR [BUNDLE]}"
 BUNDLE="${2:-}"
-[ -z "$BUNDLE" ] && [ -f "$ROOT/artifacts/gpu-bundle.tar.gz" ] && BUNDLE="$ROOT/artifacts/gpu-bundle.tar.gz"
+[ -z "$BUNDLE" ] && [ -f "$ROOT/artifacts/gpu-bundle.tar.xz" ] && BUNDLE="$ROOT/artifacts/gpu-bundle.tar.xz"
 BUILD_DIR="${NM_BUILD_DIR:-$ROOT/build/gpu-check}"
 mkdir -p "$REPORT_DIR"
 REPORT_DIR="$(cd "$REPORT_DIR" && pwd)"
@@ -40,7 +40,7 @@ if [ -n "$BUNDLE" ]; then
     BUNDLE_DIR="$BUNDLE"
   else
     BUNDLE_DIR="$(mktemp -d)/gpu-bundle"
-    tar -C "$(dirname "$BUNDLE_DIR")" -xzf "$BUNDLE" || { echo "cannot extract $BUNDLE"; exit 1; }
+    tar -C "$(dirname "$BUNDLE_DIR")" -xf "$BUNDLE" || { echo "cannot extract $BUNDLE"; exit 1; }
   fi
   BUNDLE_DIR="$(cd "$BUNDLE_DIR" && pwd)"
 fi
