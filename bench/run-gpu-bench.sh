@@ -24,7 +24,6 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RESULTS="${1:?usage: bench/run-gpu-bench.sh RESULTS_DIR [BUNDLE]}"
 BUNDLE="${2:-}"
-[ -z "$BUNDLE" ] && [ -f "$ROOT/artifacts/gpu-bundle.tar.xz" ] && BUNDLE="$ROOT/artifacts/gpu-bundle.tar.xz"
 BUILD_DIR="${NM_BUILD_DIR:-$ROOT/build/gpu-bench}"
 CONTEXTS="${NM_E2E_CONTEXTS:-128,512,2048,8192,16384}"
 DECODE="${NM_E2E_DECODE:-64}"
@@ -42,21 +41,7 @@ step() {  # step <name> <status> [note]
 }
 
 # ------------------------------------------------------------------ the bundle
-BUNDLE_DIR=""
-if [ -n "$BUNDLE" ]; then
-  if [ -d "$BUNDLE" ]; then
-    BUNDLE_DIR="$BUNDLE"
-  else
-    BUNDLE_DIR="$(mktemp -d)/gpu-bundle"
-    tar -C "$(dirname "$BUNDLE_DIR")" -xf "$BUNDLE" || { echo "cannot extract $BUNDLE"; exit 1; }
-  fi
-  BUNDLE_DIR="$(cd "$BUNDLE_DIR" && pwd)"
-fi
-CMAKE_EXTRA=()
-if [ -n "$BUNDLE_DIR" ] && [ -d "$BUNDLE_DIR/deps/usr" ]; then
-  CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$BUNDLE_DIR/deps/usr")
-  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$BUNDLE_DIR/deps/usr/lib/x86_64-linux-gnu"
-fi
+source "$ROOT/scripts/gpu-bundle.sh"
 BENCH_DLL=""
 if [ -n "$BUNDLE_DIR" ] && [ -f "$BUNDLE_DIR/bench/nativemodels-bench.dll" ] && [ -x "$BUNDLE_DIR/dotnet/dotnet" ]; then
   export DOTNET_ROOT="$BUNDLE_DIR/dotnet" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

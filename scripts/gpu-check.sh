@@ -15,7 +15,6 @@ set -uo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 REPORT_DIR="${1:?usage: scripts/gpu-check.sh REPORT_DIR [BUNDLE]}"
 BUNDLE="${2:-}"
-[ -z "$BUNDLE" ] && [ -f "$ROOT/artifacts/gpu-bundle.tar.xz" ] && BUNDLE="$ROOT/artifacts/gpu-bundle.tar.xz"
 BUILD_DIR="${NM_BUILD_DIR:-$ROOT/build/gpu-check}"
 mkdir -p "$REPORT_DIR"
 REPORT_DIR="$(cd "$REPORT_DIR" && pwd)"
@@ -34,22 +33,7 @@ junit_sum() {  # sums attribute $2 over <testsuite> (or <assembly>) elements of 
 }
 
 # ------------------------------------------------------------------ the bundle
-BUNDLE_DIR=""
-if [ -n "$BUNDLE" ]; then
-  if [ -d "$BUNDLE" ]; then
-    BUNDLE_DIR="$BUNDLE"
-  else
-    BUNDLE_DIR="$(mktemp -d)/gpu-bundle"
-    tar -C "$(dirname "$BUNDLE_DIR")" -xf "$BUNDLE" || { echo "cannot extract $BUNDLE"; exit 1; }
-  fi
-  BUNDLE_DIR="$(cd "$BUNDLE_DIR" && pwd)"
-fi
-CMAKE_EXTRA=()
-if [ -n "$BUNDLE_DIR" ] && [ -d "$BUNDLE_DIR/deps/usr" ]; then
-  # Appended last, so the machine's own OpenBLAS/GoogleTest win when present.
-  CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$BUNDLE_DIR/deps/usr")
-  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$BUNDLE_DIR/deps/usr/lib/x86_64-linux-gnu"
-fi
+source "$ROOT/scripts/gpu-bundle.sh"
 
 # ------------------------------------------------------------------- the GPU
 log "machine"
