@@ -124,12 +124,119 @@ public sealed class ModelConfig
         return value.GetString();
     }
 
+    /// <summary>true/false, or null when the key is missing or null.</summary>
+    internal bool? GetOptionalBool(string key) => Has(key) ? GetBool(key, false) : null;
+
+    /// <summary>A number as a double (no float rounding), or <paramref name="defaultValue"/> when the key is missing or null.</summary>
+    internal double GetDouble(string key, double defaultValue)
+    {
+        if (!TryGet(key, out var value))
+        {
+            return defaultValue;
+        }
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double d))
+        {
+            throw Error(key, $"must be a number, got {Show(value)}");
+        }
+        return d;
+    }
+
+    /// <summary>A token id (an int32 &gt;= 0), or the first of an array of them (several EOS tokens, say); null when the key
+    /// is missing, null or an empty array.</summary>
+    internal int? GetTokenId(string key)
+    {
+        if (!TryGet(key, out var value))
+        {
+            return null;
+        }
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            if (value.GetArrayLength() == 0)
+            {
+                return null;
+            }
+            value = value[0];
+        }
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int id) || id < 0)
+        {
+            throw Error(key, $"must be a token id (an integer >= 0), got {Show(value)}");
+        }
+        return id;
+    }
+
+    /// <summary>A JSON object, or null when the key is missing or null.</summary>
+    internal JsonElement? GetObject(string key)
+    {
+        if (!TryGet(key, out var value))
+        {
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            throw Error(key, $"must be an object or null, got {Show(value)}");
+        }
+        return value;
+    }
+
+    /// <summary>A string inside the object <paramref name="parent"/> (read with <see cref="GetObject"/>), or null when
+    /// missing or null; errors name the key "parent.key".</summary>
+    internal string? GetNestedString(JsonElement obj, string parent, string key)
+    {
+        if (!TryGetNested(obj, key, out var value))
+        {
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            throw Error($"{parent}.{key}", $"must be a string, got {Show(value)}");
+        }
+        return value.GetString();
+    }
+
+    /// <summary>A finite number inside the object <paramref name="parent"/>, or null when missing or null.</summary>
+    internal double? GetNestedNumber(JsonElement obj, string parent, string key)
+    {
+        if (!TryGetNested(obj, key, out var value))
+        {
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double d) || !double.IsFinite(d))
+        {
+            throw Error($"{parent}.{key}", $"must be a number, got {Show(value)}");
+        }
+        return d;
+    }
+
+    /// <summary>A required number &gt; 0 inside the object <paramref name="parent"/>.</summary>
+    internal float GetNestedPositive(JsonElement obj, string parent, string key)
+    {
+        double? value = GetNestedNumber(obj, parent, key) ?? throw Error($"{parent}.{key}", "is missing");
+        if (!(value > 0))
+        {
+            throw Error($"{parent}.{key}", $"must be > 0, got {value.Value.ToString(CultureInfo.InvariantCulture)}");
+        }
+        return (float)value.Value;
+    }
+
+    /// <summary>An error about <paramref name="key"/> with an architecture's own wording: "{Path}: {message}".</summary>
+    internal ModelFormatException Invalid(string key, string message) => new(Path, key, $"{Path}: {message}");
+
     public override string ToString() => $"ModelConfig({Path}, model_type '{ModelType}')";
 
     private bool TryGet(string key, out JsonElement value)
     {
         ArgumentNullException.ThrowIfNull(key);
         if (_root.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null)
+        {
+            return true;
+        }
+        value = default;
+        return false;
+    }
+
+    private static bool TryGetNested(JsonElement obj, string key, out JsonElement value)
+    {
+        if (obj.TryGetProperty(key, out value) && value.ValueKind != JsonValueKind.Null)
         {
             return true;
         }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using NativeModels.IO;
 
 namespace NativeModels.Models.Mamba;
 
@@ -67,59 +66,59 @@ public sealed record MambaConfig
     public static MambaConfig FromModelConfig(ModelConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
-        string sourcePath = config.Path;
         var root = config.Root;
         string? modelType = root.TryGetProperty("model_type", out var mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString() : null;
         if (modelType is not null && modelType != ModelTypeName)
         {
-            throw Error(sourcePath, "model_type", $"model_type is \"{modelType}\", not \"{ModelTypeName}\"");
+            throw config.Invalid("model_type", $"model_type is \"{modelType}\", not \"{ModelTypeName}\"");
         }
 
-        int hidden = Positive(sourcePath, root, "hidden_size", "d_model", null);
-        int layers = Positive(sourcePath, root, "num_hidden_layers", "n_layer", null);
-        int vocab = Positive(sourcePath, root, "vocab_size", null, null);
-        int state = Positive(sourcePath, root, "state_size", null, 16);
-        int kernel = Positive(sourcePath, root, "conv_kernel", null, 4);
+        // Original state-spaces checkpoints spell hidden_size d_model and num_hidden_layers n_layer.
+        int hidden = config.GetInt(KeyOrAlias(config, "hidden_size", "d_model"));
+        int layers = config.GetInt(KeyOrAlias(config, "num_hidden_layers", "n_layer"));
+        int vocab = config.GetInt("vocab_size");
+        int state = config.GetInt("state_size", 16);
+        int kernel = config.GetInt("conv_kernel", 4);
         if (kernel < 2)
         {
-            throw Error(sourcePath, "conv_kernel", $"conv_kernel must be >= 2, got {kernel}");
+            throw config.Invalid("conv_kernel", $"conv_kernel must be >= 2, got {kernel}");
         }
 
         int intermediate;
         if (root.TryGetProperty("intermediate_size", out _))
         {
-            intermediate = Positive(sourcePath, root, "intermediate_size", null, null);
+            intermediate = config.GetInt("intermediate_size");
         }
         else
         {
-            double expand = Number(sourcePath, root, "expand", 2);
+            double expand = config.GetDouble("expand", 2);
             intermediate = (int)(expand * hidden);
             if (intermediate <= 0)
             {
-                throw Error(sourcePath, "expand", $"expand {expand.ToString(CultureInfo.InvariantCulture)} gives intermediate_size {intermediate}");
+                throw config.Invalid("expand", $"expand {expand.ToString(CultureInfo.InvariantCulture)} gives intermediate_size {intermediate}");
             }
         }
 
         int rank;
-        if (!root.TryGetProperty("time_step_rank", out var r) || r.ValueKind == JsonValueKind.Null ||
-            (r.ValueKind == JsonValueKind.String && r.GetString() == "auto"))
+        if (!config.Has("time_step_rank") ||
+            (root.GetProperty("time_step_rank") is { ValueKind: JsonValueKind.String } r && r.GetString() == "auto"))
         {
             rank = (hidden + 15) / 16;
         }
         else
         {
-            rank = Positive(sourcePath, root, "time_step_rank", null, null, "a positive integer or \"auto\"");
+            rank = config.GetInt("time_step_rank");
         }
 
-        double eps = Number(sourcePath, root, "layer_norm_epsilon", 1e-5);
+        double eps = config.GetDouble("layer_norm_epsilon", 1e-5);
         if (!(eps > 0) || double.IsInfinity(eps))
         {
-            throw Error(sourcePath, "layer_norm_epsilon", $"layer_norm_epsilon must be > 0, got {eps.ToString(CultureInfo.InvariantCulture)}");
+            throw config.Invalid("layer_norm_epsilon", $"layer_norm_epsilon must be > 0, got {eps.ToString(CultureInfo.InvariantCulture)}");
         }
 
-        bool? useBias = OptionalBool(sourcePath, root, "use_bias");
-        bool? useConvBias = OptionalBool(sourcePath, root, "use_conv_bias");
-        bool tie = OptionalBool(sourcePath, root, "tie_word_embeddings") ?? OptionalBool(sourcePath, root, "tie_embeddings") ?? true;
+        bool? useBias = config.GetOptionalBool("use_bias");
+        bool? useConvBias = config.GetOptionalBool("use_conv_bias");
+        bool tie = config.GetOptionalBool("tie_word_embeddings") ?? config.GetOptionalBool("tie_embeddings") ?? true;
 
         return new MambaConfig
         {
@@ -135,12 +134,12 @@ public sealed record MambaConfig
             UseConvBias = useConvBias ?? true,
             UseConvBiasGiven = useConvBias.HasValue,
             LayerNormEpsilon = (float)eps,
-            ResidualInFp32 = OptionalBool(sourcePath, root, "residual_in_fp32") ?? true,
+            ResidualInFp32 = config.GetOptionalBool("residual_in_fp32") ?? true,
             TieWordEmbeddings = tie,
-            PadTokenId = TokenId(sourcePath, root, "pad_token_id"),
-            BosTokenId = TokenId(sourcePath, root, "bos_token_id"),
-            EosTokenId = TokenId(sourcePath, root, "eos_token_id"),
-            SourcePath = sourcePath,
+            PadTokenId = config.GetTokenId("pad_token_id"),
+            BosTokenId = config.GetTokenId("bos_token_id"),
+            EosTokenId = config.GetTokenId("eos_token_id"),
+            SourcePath = config.Path,
         };
     }
 
@@ -148,80 +147,8 @@ public sealed record MambaConfig
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
         $"mamba: hidden_size={HiddenSize}, intermediate_size={IntermediateSize}, state_size={StateSize}, num_hidden_layers={NumHiddenLayers}, conv_kernel={ConvKernel}, time_step_rank={TimeStepRank}, vocab_size={VocabSize}");
 
-    private static ModelFormatException Error(string path, string key, string message) =>
-        new(path, key, $"{path}: {message}");
-
-    private static int Positive(string path, JsonElement root, string key, string? alias, int? fallback, string expected = "a positive integer")
-    {
-        string used = key;
-        if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            if (alias is not null && root.TryGetProperty(alias, out value) && value.ValueKind != JsonValueKind.Null)
-            {
-                used = alias;
-            }
-            else if (fallback is int f)
-            {
-                return f;
-            }
-            else
-            {
-                throw Error(path, key, $"missing key \"{key}\" ({expected})");
-            }
-        }
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int result) || result <= 0)
-        {
-            throw Error(path, used, $"\"{used}\" must be {expected}, got {value.GetRawText()}");
-        }
-        return result;
-    }
-
-    private static double Number(string path, JsonElement root, string key, double fallback)
-    {
-        if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return fallback;
-        }
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double result))
-        {
-            throw Error(path, key, $"\"{key}\" must be a number, got {value.GetRawText()}");
-        }
-        return result;
-    }
-
-    private static bool? OptionalBool(string path, JsonElement root, string key)
-    {
-        if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        return value.ValueKind switch
-        {
-            JsonValueKind.True => true,
-            JsonValueKind.False => false,
-            _ => throw Error(path, key, $"\"{key}\" must be true or false, got {value.GetRawText()}"),
-        };
-    }
-
-    private static int? TokenId(string path, JsonElement root, string key)
-    {
-        if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        // Some configs list several ids (e.g. several EOS tokens): the first one is the id.
-        if (value.ValueKind == JsonValueKind.Array)
-        {
-            if (value.GetArrayLength() == 0)
-            {
-                return null;
-            }
-            value = value[0];
-        }
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int id) || id < 0)
-        {
-            throw Error(path, key, $"\"{key}\" must be a token id (an integer >= 0), got {value.GetRawText()}");
-        }
-        return id;
-    }
+    /// <summary><paramref name="key"/>, or <paramref name="alias"/> when only the alias is present (a missing key is reported
+    /// under <paramref name="key"/>).</summary>
+    private static string KeyOrAlias(ModelConfig config, string key, string alias) =>
+        !config.Has(key) && config.Has(alias) ? alias : key;
 }

@@ -51,7 +51,8 @@ public sealed class MambaModel : ICausalLanguageModel
         {
             throw new ArgumentException($"the compute dtype must be float32, float16 or bfloat16, not {dtype.Name()}", nameof(dtype));
         }
-        var loader = new Loader(store, config, device, dtype);
+        var loader = new Loader(config, device, dtype,
+            new CheckpointWeights(store, device, dtype, config.SourcePath, config.ToString(), "Mamba"));
         return loader.Load();
     }
 
@@ -322,54 +323,49 @@ public sealed class MambaModel : ICausalLanguageModel
     }
 
     /// <summary>Reads and checks the weights; disposes whatever it loaded when something fails.</summary>
-    private sealed class Loader(WeightStore store, MambaConfig config, Device device, DType dtype)
+    private sealed class Loader(MambaConfig config, Device device, DType dtype, CheckpointWeights weights)
     {
-        private readonly List<Tensor> _loaded = [];
-
         public MambaModel Load()
         {
             try
             {
                 var c = ResolveBiases();
-                string embeddingName = store.Contains("backbone.embeddings.weight") ? "backbone.embeddings.weight"
-                    : store.Contains("backbone.embedding.weight") ? "backbone.embedding.weight"
-                    : throw Missing("backbone.embeddings.weight", "the token embeddings (backbone.embeddings.weight, or backbone.embedding.weight in original checkpoints)");
-                var embedding = Dense(embeddingName, dtype, c.VocabSize, c.HiddenSize);
+                string embeddingName = weights.Contains("backbone.embeddings.weight") ? "backbone.embeddings.weight"
+                    : weights.Contains("backbone.embedding.weight") ? "backbone.embedding.weight"
+                    : throw weights.Missing("backbone.embeddings.weight", "the token embeddings (backbone.embeddings.weight, or backbone.embedding.weight in original checkpoints)");
+                var embedding = weights.Load(embeddingName, c.VocabSize, c.HiddenSize);
                 var layers = new MambaLayer[c.NumHiddenLayers];
                 for (int l = 0; l < layers.Length; l++)
                 {
                     layers[l] = LoadLayer(c, l);
                 }
-                var normF = Dense("backbone.norm_f.weight", dtype, c.HiddenSize);
+                var normF = weights.Load("backbone.norm_f.weight", c.HiddenSize);
                 Tensor lmHead;
                 if (c.TieWordEmbeddings)
                 {
                     lmHead = embedding;
                 }
-                else if (store.Contains("lm_head.weight"))
+                else if (weights.Contains("lm_head.weight"))
                 {
-                    lmHead = Dense("lm_head.weight", dtype, c.VocabSize, c.HiddenSize);
+                    lmHead = weights.Load("lm_head.weight", c.VocabSize, c.HiddenSize);
                 }
                 else
                 {
-                    throw Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
+                    throw weights.Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
                 }
                 return new MambaModel(c, device, dtype, embedding, normF, lmHead, layers);
             }
             catch
             {
-                foreach (var t in _loaded)
-                {
-                    t.Dispose();
-                }
+                weights.DisposeLoaded();
                 throw;
             }
         }
 
         private MambaConfig ResolveBiases()
         {
-            bool hasBias = store.Contains("backbone.layers.0.mixer.in_proj.bias");
-            bool hasConvBias = store.Contains("backbone.layers.0.mixer.conv1d.bias");
+            bool hasBias = weights.Contains("backbone.layers.0.mixer.in_proj.bias");
+            bool hasConvBias = weights.Contains("backbone.layers.0.mixer.conv1d.bias");
             var c = config;
             if (!c.UseBiasGiven)
             {
@@ -387,45 +383,45 @@ public sealed class MambaModel : ICausalLanguageModel
             string p = $"backbone.layers.{l}.";
             long h = c.HiddenSize, i = c.IntermediateSize, n = c.StateSize, k = c.ConvKernel, r = c.TimeStepRank;
 
-            var norm = Dense(p + "norm.weight", dtype, h);
+            var norm = weights.Load(p + "norm.weight", h);
 
             string inProj = p + "mixer.in_proj.weight";
-            CheckShape(inProj, 2 * i, h);
-            var inProjX = Rows(inProj, 0, i);
-            var inProjZ = Rows(inProj, i, i);
+            weights.CheckShape(inProj, 2 * i, h);
+            var inProjX = weights.LoadRows(inProj, 0, i);
+            var inProjZ = weights.LoadRows(inProj, i, i);
             Tensor? inProjXBias = null, inProjZBias = null, outProjBias = null;
             if (c.UseBias)
             {
-                float[] bias = Floats(p + "mixer.in_proj.bias", 2 * i);
-                inProjXBias = Upload(bias.AsSpan(0, (int)i), dtype);
-                inProjZBias = Upload(bias.AsSpan((int)i, (int)i), dtype);
+                float[] bias = weights.LoadFloats(p + "mixer.in_proj.bias", 2 * i);
+                inProjXBias = weights.Upload(bias.AsSpan(0, (int)i), dtype);
+                inProjZBias = weights.Upload(bias.AsSpan((int)i, (int)i), dtype);
             }
 
-            var convWeight = Dense(p + "mixer.conv1d.weight", dtype, i, 1, k);
-            var convBias = c.UseConvBias ? Dense(p + "mixer.conv1d.bias", dtype, i) : null;
+            var convWeight = weights.Load(p + "mixer.conv1d.weight", i, 1, k);
+            var convBias = c.UseConvBias ? weights.Load(p + "mixer.conv1d.bias", i) : null;
 
             string xProj = p + "mixer.x_proj.weight";
-            CheckShape(xProj, r + 2 * n, i);
-            var xProjDt = Rows(xProj, 0, r);
-            var xProjB = Rows(xProj, r, n);
-            var xProjC = Rows(xProj, r + n, n);
+            weights.CheckShape(xProj, r + 2 * n, i);
+            var xProjDt = weights.LoadRows(xProj, 0, r);
+            var xProjB = weights.LoadRows(xProj, r, n);
+            var xProjC = weights.LoadRows(xProj, r + n, n);
 
-            var dtProj = Dense(p + "mixer.dt_proj.weight", dtype, i, r);
-            var dtBias = store.Contains(p + "mixer.dt_proj.bias") ? Dense(p + "mixer.dt_proj.bias", DType.Float32, i) : null;
+            var dtProj = weights.Load(p + "mixer.dt_proj.weight", i, r);
+            var dtBias = weights.Contains(p + "mixer.dt_proj.bias") ? weights.LoadAs(p + "mixer.dt_proj.bias", DType.Float32, i) : null;
 
-            float[] aLog = Floats(p + "mixer.A_log", i, n);
+            float[] aLog = weights.LoadFloats(p + "mixer.A_log", i, n);
             var a = new float[aLog.Length];
             for (int j = 0; j < a.Length; j++)
             {
                 a[j] = -MathF.Exp(aLog[j]);
             }
-            var aTensor = Upload(a, DType.Float32, i, n);
-            var d = Dense(p + "mixer.D", DType.Float32, i);
+            var aTensor = weights.Upload(a, DType.Float32, i, n);
+            var d = weights.LoadAs(p + "mixer.D", DType.Float32, i);
 
-            var outProj = Dense(p + "mixer.out_proj.weight", dtype, h, i);
+            var outProj = weights.Load(p + "mixer.out_proj.weight", h, i);
             if (c.UseBias)
             {
-                outProjBias = Dense(p + "mixer.out_proj.bias", dtype, h);
+                outProjBias = weights.Load(p + "mixer.out_proj.bias", h);
             }
 
             return new MambaLayer
@@ -448,64 +444,5 @@ public sealed class MambaModel : ICausalLanguageModel
                 OutProjBias = outProjBias,
             };
         }
-
-        private Tensor Dense(string name, DType target, params long[] shape)
-        {
-            CheckShape(name, shape);
-            return Track(store.Load(name, device, target, shape));
-        }
-
-        private Tensor Rows(string name, long start, long count) => Track(store.LoadRows(name, start, count, device, dtype));
-
-        private float[] Floats(string name, params long[] shape)
-        {
-            CheckShape(name, shape);
-            using var t = store.Load(name, device, DType.Float32, shape);
-            return t.ToArray<float>();
-        }
-
-        private Tensor Upload(ReadOnlySpan<float> values, DType target, params long[] shape)
-        {
-            long[] dims = shape.Length == 0 ? [values.Length] : shape;
-            var f32 = Tensor.FromArray(device, values, dims);
-            if (target == DType.Float32)
-            {
-                return Track(f32);
-            }
-            using (f32)
-            {
-                return Track(Ops.Convert(f32, target));
-            }
-        }
-
-        private Tensor Track(Tensor t)
-        {
-            _loaded.Add(t);
-            return t;
-        }
-
-        private void CheckShape(string name, params long[] expected)
-        {
-            if (!store.Contains(name))
-            {
-                throw Missing(name, $"a tensor of shape {Format(expected)}");
-            }
-            var info = store.Describe(name);
-            if (!info.Shape.SequenceEqual(expected))
-            {
-                throw new ModelFormatException(info.File, name,
-                    $"{info.File}: tensor {name} has shape {Format(info.Shape)} but config.json ({config}) needs {Format(expected)}");
-            }
-            if (info.DType is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16))
-            {
-                throw new ModelFormatException(info.File, name,
-                    $"{info.File}: tensor {name} is {info.DType.HeaderName()}; Mamba weights must be F32, F16 or BF16");
-            }
-        }
-
-        private ModelFormatException Missing(string name, string what) =>
-            new(config.SourcePath, name, $"the checkpoint has no tensor {name} ({what}) for {config}");
-
-        private static string Format(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
     }
 }

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using NativeModels.IO;
 
 namespace NativeModels.Models.Transformer;
 
@@ -104,7 +103,7 @@ public sealed record TransformerConfig
         string modelType = config.ModelType;
         if (modelType is not (LlamaModelType or Qwen3ModelType))
         {
-            throw Error(path, "model_type", modelType.Length == 0
+            throw config.Invalid("model_type", modelType.Length == 0
                 ? $"no model_type; expected one of {string.Join(", ", ModelTypes)}"
                 : $"model_type is \"{modelType}\", not one of {string.Join(", ", ModelTypes)}");
         }
@@ -118,7 +117,7 @@ public sealed record TransformerConfig
         int vocab = config.GetInt("vocab_size");
         if (heads % kvHeads != 0)
         {
-            throw Error(path, "num_key_value_heads", $"num_key_value_heads ({kvHeads}) must divide num_attention_heads ({heads})");
+            throw config.Invalid("num_key_value_heads", $"num_key_value_heads ({kvHeads}) must divide num_attention_heads ({heads})");
         }
         int headDim;
         if (config.Has("head_dim"))
@@ -133,7 +132,7 @@ public sealed record TransformerConfig
         {
             if (hidden % heads != 0)
             {
-                throw Error(path, "num_attention_heads", $"hidden_size ({hidden}) is not a multiple of num_attention_heads ({heads}) and there is no head_dim");
+                throw config.Invalid("num_attention_heads", $"hidden_size ({hidden}) is not a multiple of num_attention_heads ({heads}) and there is no head_dim");
             }
             headDim = hidden / heads;
         }
@@ -141,33 +140,33 @@ public sealed record TransformerConfig
         string? act = config.GetString("hidden_act");
         if (act is not null && act != "silu")
         {
-            throw Error(path, "hidden_act", $"hidden_act \"{act}\" is not supported (only \"silu\")");
+            throw config.Invalid("hidden_act", $"hidden_act \"{act}\" is not supported (only \"silu\")");
         }
 
         float eps = config.GetFloat("rms_norm_eps", 1e-6f);
         if (!(eps > 0))
         {
-            throw Error(path, "rms_norm_eps", $"rms_norm_eps must be > 0, got {Show(eps)}");
+            throw config.Invalid("rms_norm_eps", $"rms_norm_eps must be > 0, got {Show(eps)}");
         }
 
         // transformers 5.x writes rope_parameters {rope_type, rope_theta, ...}; 4.x rope_theta + rope_scaling.
-        JsonElement? rope = Object(path, config.Root, "rope_parameters") ?? Object(path, config.Root, "rope_scaling");
+        JsonElement? rope = config.GetObject("rope_parameters") ?? config.GetObject("rope_scaling");
         string ropeKey = config.Root.TryGetProperty("rope_parameters", out var rp) && rp.ValueKind == JsonValueKind.Object ? "rope_parameters" : "rope_scaling";
-        float theta = rope is { } r0 && NestedNumber(path, r0, ropeKey, "rope_theta") is double t0 ? (float)t0 : config.GetFloat("rope_theta", 10000f);
+        float theta = rope is { } r0 && config.GetNestedNumber(r0, ropeKey, "rope_theta") is double t0 ? (float)t0 : config.GetFloat("rope_theta", 10000f);
         if (!(theta > 0))
         {
-            throw Error(path, "rope_theta", $"rope_theta must be > 0, got {Show(theta)}");
+            throw config.Invalid("rope_theta", $"rope_theta must be > 0, got {Show(theta)}");
         }
-        float partial = rope is { } r1 && NestedNumber(path, r1, ropeKey, "partial_rotary_factor") is double p0
+        float partial = rope is { } r1 && config.GetNestedNumber(r1, ropeKey, "partial_rotary_factor") is double p0
             ? (float)p0 : config.GetFloat("partial_rotary_factor", 1f);
         if (!(partial > 0 && partial <= 1))
         {
-            throw Error(path, "partial_rotary_factor", $"partial_rotary_factor must be in (0, 1], got {Show(partial)}");
+            throw config.Invalid("partial_rotary_factor", $"partial_rotary_factor must be in (0, 1], got {Show(partial)}");
         }
         int rotary = (int)(headDim * partial);
         if (rotary < 2 || rotary % 2 != 0)
         {
-            throw Error(path, "head_dim", $"the rotary dims (head_dim {headDim} * partial_rotary_factor {Show(partial)} = {rotary}) must be even and >= 2");
+            throw config.Invalid("head_dim", $"the rotary dims (head_dim {headDim} * partial_rotary_factor {Show(partial)} = {rotary}) must be even and >= 2");
         }
 
         var kind = RopeScalingKind.Default;
@@ -175,28 +174,28 @@ public sealed record TransformerConfig
         int original = 0;
         if (rope is { } r)
         {
-            string? type = NestedString(path, r, ropeKey, "rope_type") ?? NestedString(path, r, ropeKey, "type");
+            string? type = config.GetNestedString(r, ropeKey, "rope_type") ?? config.GetNestedString(r, ropeKey, "type");
             switch (type)
             {
                 case null or "default":
                     break;
                 case "linear":
                     kind = RopeScalingKind.Linear;
-                    factor = NestedPositive(path, r, ropeKey, "factor");
+                    factor = config.GetNestedPositive(r, ropeKey, "factor");
                     break;
                 case "llama3":
                     kind = RopeScalingKind.Llama3;
-                    factor = NestedPositive(path, r, ropeKey, "factor");
-                    low = NestedPositive(path, r, ropeKey, "low_freq_factor");
-                    high = NestedPositive(path, r, ropeKey, "high_freq_factor");
-                    original = (int)NestedPositive(path, r, ropeKey, "original_max_position_embeddings");
+                    factor = config.GetNestedPositive(r, ropeKey, "factor");
+                    low = config.GetNestedPositive(r, ropeKey, "low_freq_factor");
+                    high = config.GetNestedPositive(r, ropeKey, "high_freq_factor");
+                    original = (int)config.GetNestedPositive(r, ropeKey, "original_max_position_embeddings");
                     if (!(high > low))
                     {
-                        throw Error(path, ropeKey + ".high_freq_factor", $"{ropeKey}.high_freq_factor ({Show(high)}) must be greater than low_freq_factor ({Show(low)})");
+                        throw config.Invalid(ropeKey + ".high_freq_factor", $"{ropeKey}.high_freq_factor ({Show(high)}) must be greater than low_freq_factor ({Show(low)})");
                     }
                     break;
                 default:
-                    throw Error(path, ropeKey + ".rope_type", $"{ropeKey} type \"{type}\" is not supported (supported: default, linear, llama3)");
+                    throw config.Invalid(ropeKey + ".rope_type", $"{ropeKey} type \"{type}\" is not supported (supported: default, linear, llama3)");
             }
         }
 
@@ -210,7 +209,7 @@ public sealed record TransformerConfig
             {
                 if (types.GetArrayLength() != layers)
                 {
-                    throw Error(path, "layer_types", $"layer_types has {types.GetArrayLength()} entries for {layers} layers");
+                    throw config.Invalid("layer_types", $"layer_types has {types.GetArrayLength()} entries for {layers} layers");
                 }
                 int i = 0;
                 foreach (var item in types.EnumerateArray())
@@ -220,7 +219,7 @@ public sealed record TransformerConfig
                     {
                         "sliding_attention" => true,
                         "full_attention" => false,
-                        _ => throw Error(path, "layer_types", $"layer_types entries must be \"full_attention\" or \"sliding_attention\", got {item.GetRawText()}"),
+                        _ => throw config.Invalid("layer_types", $"layer_types entries must be \"full_attention\" or \"sliding_attention\", got {item.GetRawText()}"),
                     };
                 }
             }
@@ -259,8 +258,8 @@ public sealed record TransformerConfig
             QkNorm = qwen3,
             SlidingWindow = window,
             SlidingLayers = sliding,
-            BosTokenId = TokenId(path, config.Root, "bos_token_id"),
-            EosTokenId = TokenId(path, config.Root, "eos_token_id"),
+            BosTokenId = config.GetTokenId("bos_token_id"),
+            EosTokenId = config.GetTokenId("eos_token_id"),
             SourcePath = path,
         };
     }
@@ -315,80 +314,4 @@ public sealed record TransformerConfig
         $"{ModelType}: hidden_size={HiddenSize}, intermediate_size={IntermediateSize}, num_hidden_layers={NumHiddenLayers}, num_attention_heads={NumAttentionHeads}, num_key_value_heads={NumKeyValueHeads}, head_dim={HeadDim}, vocab_size={VocabSize}");
 
     private static string Show(float value) => value.ToString("R", CultureInfo.InvariantCulture);
-
-    private static ModelFormatException Error(string path, string key, string message) => new(path, key, $"{path}: {message}");
-
-    private static JsonElement? Object(string path, JsonElement root, string key)
-    {
-        if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (value.ValueKind != JsonValueKind.Object)
-        {
-            throw Error(path, key, $"\"{key}\" must be an object or null, got {value.GetRawText()}");
-        }
-        return value;
-    }
-
-    private static string? NestedString(string path, JsonElement obj, string parent, string key)
-    {
-        if (!obj.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (value.ValueKind != JsonValueKind.String)
-        {
-            throw Error(path, $"{parent}.{key}", $"{parent}.{key} must be a string, got {value.GetRawText()}");
-        }
-        return value.GetString();
-    }
-
-    private static double? NestedNumber(string path, JsonElement obj, string parent, string key)
-    {
-        if (!obj.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out double d) || !double.IsFinite(d))
-        {
-            throw Error(path, $"{parent}.{key}", $"{parent}.{key} must be a number, got {value.GetRawText()}");
-        }
-        return d;
-    }
-
-    private static float NestedPositive(string path, JsonElement obj, string parent, string key)
-    {
-        double? value = NestedNumber(path, obj, parent, key);
-        if (value is null)
-        {
-            throw Error(path, $"{parent}.{key}", $"{parent} is missing \"{key}\"");
-        }
-        if (!(value > 0))
-        {
-            throw Error(path, $"{parent}.{key}", $"{parent}.{key} must be > 0, got {value.Value.ToString(CultureInfo.InvariantCulture)}");
-        }
-        return (float)value.Value;
-    }
-
-    private static int? TokenId(string path, JsonElement root, string key)
-    {
-        if (!root.TryGetProperty(key, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-        if (value.ValueKind == JsonValueKind.Array)
-        {
-            if (value.GetArrayLength() == 0)
-            {
-                return null;
-            }
-            value = value[0];
-        }
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out int id) || id < 0)
-        {
-            throw Error(path, key, $"\"{key}\" must be a token id (an integer >= 0), got {value.GetRawText()}");
-        }
-        return id;
-    }
 }

@@ -60,7 +60,8 @@ public sealed class TransformerModel : ICausalLanguageModel
         {
             throw new ArgumentException($"the compute dtype must be float32, float16 or bfloat16, not {dtype.Name()}", nameof(dtype));
         }
-        return new Loader(store, config, device, dtype).Load();
+        return new Loader(config, device, dtype,
+            new CheckpointWeights(store, device, dtype, config.SourcePath, config.ToString(), config.ModelType)).Load();
     }
 
     public TransformerConfig Config { get; }
@@ -372,44 +373,39 @@ public sealed class TransformerModel : ICausalLanguageModel
     }
 
     /// <summary>Reads and checks the weights; disposes whatever it loaded when something fails.</summary>
-    private sealed class Loader(WeightStore store, TransformerConfig config, Device device, DType dtype)
+    private sealed class Loader(TransformerConfig config, Device device, DType dtype, CheckpointWeights weights)
     {
-        private readonly List<Tensor> _loaded = [];
-
         public TransformerModel Load()
         {
             try
             {
                 var c = config;
-                var embedding = Dense("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
+                var embedding = weights.Load("model.embed_tokens.weight", c.VocabSize, c.HiddenSize);
                 var layers = new TransformerLayer[c.NumHiddenLayers];
                 for (int l = 0; l < layers.Length; l++)
                 {
                     layers[l] = LoadLayer(c, l);
                 }
-                var norm = Dense("model.norm.weight", c.HiddenSize);
+                var norm = weights.Load("model.norm.weight", c.HiddenSize);
                 Tensor lmHead;
                 if (c.TieWordEmbeddings)
                 {
                     lmHead = embedding;
                 }
-                else if (store.Contains("lm_head.weight"))
+                else if (weights.Contains("lm_head.weight"))
                 {
-                    lmHead = Dense("lm_head.weight", c.VocabSize, c.HiddenSize);
+                    lmHead = weights.Load("lm_head.weight", c.VocabSize, c.HiddenSize);
                 }
                 else
                 {
-                    throw Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
+                    throw weights.Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
                 }
-                var invFreq = Track(Tensor.FromArray(device, c.InverseFrequencies(), c.RotaryDim / 2));
+                var invFreq = weights.Track(Tensor.FromArray(device, c.InverseFrequencies(), c.RotaryDim / 2));
                 return new TransformerModel(c, device, dtype, embedding, norm, lmHead, invFreq, layers);
             }
             catch
             {
-                foreach (var t in _loaded)
-                {
-                    t.Dispose();
-                }
+                weights.DisposeLoaded();
                 throw;
             }
         }
@@ -421,61 +417,25 @@ public sealed class TransformerModel : ICausalLanguageModel
             string a = p + "self_attn.", m = p + "mlp.";
             return new TransformerLayer
             {
-                InputNorm = Dense(p + "input_layernorm.weight", h),
-                QProj = Dense(a + "q_proj.weight", q, h),
-                KProj = Dense(a + "k_proj.weight", kv, h),
-                VProj = Dense(a + "v_proj.weight", kv, h),
-                OProj = Dense(a + "o_proj.weight", h, q),
-                QBias = c.AttentionBias ? Dense(a + "q_proj.bias", q) : null,
-                KBias = c.AttentionBias ? Dense(a + "k_proj.bias", kv) : null,
-                VBias = c.AttentionBias ? Dense(a + "v_proj.bias", kv) : null,
-                OBias = c.AttentionBias ? Dense(a + "o_proj.bias", h) : null,
-                QNorm = c.QkNorm ? Dense(a + "q_norm.weight", c.HeadDim) : null,
-                KNorm = c.QkNorm ? Dense(a + "k_norm.weight", c.HeadDim) : null,
-                PostNorm = Dense(p + "post_attention_layernorm.weight", h),
-                GateProj = Dense(m + "gate_proj.weight", i, h),
-                UpProj = Dense(m + "up_proj.weight", i, h),
-                DownProj = Dense(m + "down_proj.weight", h, i),
-                GateBias = c.MlpBias ? Dense(m + "gate_proj.bias", i) : null,
-                UpBias = c.MlpBias ? Dense(m + "up_proj.bias", i) : null,
-                DownBias = c.MlpBias ? Dense(m + "down_proj.bias", h) : null,
+                InputNorm = weights.Load(p + "input_layernorm.weight", h),
+                QProj = weights.Load(a + "q_proj.weight", q, h),
+                KProj = weights.Load(a + "k_proj.weight", kv, h),
+                VProj = weights.Load(a + "v_proj.weight", kv, h),
+                OProj = weights.Load(a + "o_proj.weight", h, q),
+                QBias = c.AttentionBias ? weights.Load(a + "q_proj.bias", q) : null,
+                KBias = c.AttentionBias ? weights.Load(a + "k_proj.bias", kv) : null,
+                VBias = c.AttentionBias ? weights.Load(a + "v_proj.bias", kv) : null,
+                OBias = c.AttentionBias ? weights.Load(a + "o_proj.bias", h) : null,
+                QNorm = c.QkNorm ? weights.Load(a + "q_norm.weight", c.HeadDim) : null,
+                KNorm = c.QkNorm ? weights.Load(a + "k_norm.weight", c.HeadDim) : null,
+                PostNorm = weights.Load(p + "post_attention_layernorm.weight", h),
+                GateProj = weights.Load(m + "gate_proj.weight", i, h),
+                UpProj = weights.Load(m + "up_proj.weight", i, h),
+                DownProj = weights.Load(m + "down_proj.weight", h, i),
+                GateBias = c.MlpBias ? weights.Load(m + "gate_proj.bias", i) : null,
+                UpBias = c.MlpBias ? weights.Load(m + "up_proj.bias", i) : null,
+                DownBias = c.MlpBias ? weights.Load(m + "down_proj.bias", h) : null,
             };
         }
-
-        private Tensor Dense(string name, params long[] shape)
-        {
-            CheckShape(name, shape);
-            return Track(store.Load(name, device, dtype, shape));
-        }
-
-        private Tensor Track(Tensor t)
-        {
-            _loaded.Add(t);
-            return t;
-        }
-
-        private void CheckShape(string name, params long[] expected)
-        {
-            if (!store.Contains(name))
-            {
-                throw Missing(name, $"a tensor of shape {Format(expected)}");
-            }
-            var info = store.Describe(name);
-            if (!info.Shape.SequenceEqual(expected))
-            {
-                throw new ModelFormatException(info.File, name,
-                    $"{info.File}: tensor {name} has shape {Format(info.Shape)} but config.json ({config}) needs {Format(expected)}");
-            }
-            if (info.DType is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16))
-            {
-                throw new ModelFormatException(info.File, name,
-                    $"{info.File}: tensor {name} is {info.DType.HeaderName()}; {config.ModelType} weights must be F32, F16 or BF16");
-            }
-        }
-
-        private ModelFormatException Missing(string name, string what) =>
-            new(config.SourcePath, name, $"the checkpoint has no tensor {name} ({what}) for {config}");
-
-        private static string Format(IEnumerable<long> shape) => "[" + string.Join(", ", shape) + "]";
     }
 }
