@@ -70,10 +70,7 @@ public sealed class MambaCache : IGenerationCache
     public void SelectRows(ReadOnlySpan<int> rows)
     {
         Live();
-        if (rows.IsEmpty)
-        {
-            throw new ArgumentException("at least one row must be kept", nameof(rows));
-        }
+        CacheRows.CheckKept(rows);
         foreach (int row in rows)
         {
             CheckRow(row);
@@ -155,17 +152,7 @@ public sealed class MambaCache : IGenerationCache
         DisposeTensors();
     }
 
-    private void DisposeTensors()
-    {
-        foreach (var t in _conv)
-        {
-            t?.Dispose();
-        }
-        foreach (var t in _ssm)
-        {
-            t?.Dispose();
-        }
-    }
+    private void DisposeTensors() => CacheRows.Dispose(_conv, _ssm);
 
     private MambaCache Live()
     {
@@ -176,18 +163,13 @@ public sealed class MambaCache : IGenerationCache
     private void CheckRow(int row)
     {
         Live();
-        if ((uint)row >= (uint)_tokenCounts.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(row), row, $"row must be in [0, {_tokenCounts.Length})");
-        }
+        CacheRows.Check(row, _tokenCounts.Length);
     }
 }
 
 /// <summary>Activation buffers of a decode step for one batch size, reused from step to step.</summary>
-internal sealed class DecodeWorkspace : IDisposable
+internal sealed class DecodeWorkspace : TensorBuffers
 {
-    private readonly List<Tensor> _all = [];
-
     public DecodeWorkspace(MambaModel model, int batch)
     {
         var c = model.Config;
@@ -226,19 +208,4 @@ internal sealed class DecodeWorkspace : IDisposable
     public Tensor Dt { get; } = null!;
     public Tensor Y { get; } = null!;
     public Tensor MixerOut { get; } = null!;
-
-    private Tensor Add(Tensor t)
-    {
-        _all.Add(t);
-        return t;
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in _all)
-        {
-            t.Dispose();
-        }
-        _all.Clear();
-    }
 }

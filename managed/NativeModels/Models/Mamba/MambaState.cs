@@ -57,40 +57,25 @@ public sealed class MambaState : ISequenceState
 
     public byte[] ToBytes()
     {
-        long payload = 0;
-        for (int l = 0; l < _conv.Length; l++)
-        {
-            payload += _conv[l].Length + _ssm[l].Length;
-        }
+        long payload = StateBinary.PayloadLength(_conv, _ssm);
         var bytes = new byte[checked(HeaderBytes + payload)];
         var span = bytes.AsSpan();
-        Magic.CopyTo(span);
-        int at = 8;
-        void U32(uint v) { BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), v); at += 4; }
-        U32(FormatVersion);
-        U32((uint)Shape.NumHiddenLayers);
-        U32((uint)Shape.HiddenSize);
-        U32((uint)Shape.IntermediateSize);
-        U32((uint)Shape.StateSize);
-        U32((uint)Shape.ConvKernel);
-        U32((uint)Shape.TimeStepRank);
-        U32((uint)Shape.VocabSize);
-        U32((uint)Shape.ConvDType);
-        BinaryPrimitives.WriteInt64LittleEndian(span[at..], TokenCount);
-        at += 8;
-        int hashAt = at;
-        at += 8;
-        BinaryPrimitives.WriteUInt64LittleEndian(span[at..], (ulong)payload);
-        at += 8;
-        int payloadStart = at;
-        for (int l = 0; l < _conv.Length; l++)
-        {
-            _conv[l].CopyTo(span[at..]);
-            at += _conv[l].Length;
-            _ssm[l].CopyTo(span[at..]);
-            at += _ssm[l].Length;
-        }
-        BinaryPrimitives.WriteUInt64LittleEndian(span[hashAt..], Fnv1a(span[payloadStart..]));
+        var header = new StateBinary.Writer(span, Magic);
+        header.U32(FormatVersion);
+        header.U32((uint)Shape.NumHiddenLayers);
+        header.U32((uint)Shape.HiddenSize);
+        header.U32((uint)Shape.IntermediateSize);
+        header.U32((uint)Shape.StateSize);
+        header.U32((uint)Shape.ConvKernel);
+        header.U32((uint)Shape.TimeStepRank);
+        header.U32((uint)Shape.VocabSize);
+        header.U32((uint)Shape.ConvDType);
+        header.I64(TokenCount);
+        int hashAt = header.SkipU64();
+        header.U64((ulong)payload);
+        var data = span[header.Position..];
+        StateBinary.WriteLayers(data, _conv, _ssm);
+        BinaryPrimitives.WriteUInt64LittleEndian(span[hashAt..], Fnv1a(data));
         return bytes;
     }
 
@@ -112,21 +97,18 @@ public sealed class MambaState : ISequenceState
         {
             throw new MambaStateException($"truncated Mamba state: {bytes.Length} bytes, the header alone has {HeaderBytes}");
         }
-        int at = 8;
-        uint U32(ReadOnlySpan<byte> b) { uint v = BinaryPrimitives.ReadUInt32LittleEndian(b[at..]); at += 4; return v; }
-        uint version = U32(bytes);
+        var header = new StateBinary.Reader(bytes, Magic.Length);
+        uint version = header.U32();
         if (version != FormatVersion)
         {
             throw new MambaStateException($"Mamba state format version {version} is not supported (this library reads version {FormatVersion})");
         }
-        uint layers = U32(bytes), hidden = U32(bytes), intermediate = U32(bytes), stateSize = U32(bytes), kernel = U32(bytes),
-            rank = U32(bytes), vocab = U32(bytes), dtype = U32(bytes);
-        long tokenCount = BinaryPrimitives.ReadInt64LittleEndian(bytes[at..]);
-        at += 8;
-        ulong hash = BinaryPrimitives.ReadUInt64LittleEndian(bytes[at..]);
-        at += 8;
-        ulong payload = BinaryPrimitives.ReadUInt64LittleEndian(bytes[at..]);
-        at += 8;
+        uint layers = header.U32(), hidden = header.U32(), intermediate = header.U32(), stateSize = header.U32(),
+            kernel = header.U32(), rank = header.U32(), vocab = header.U32(), dtype = header.U32();
+        long tokenCount = header.I64();
+        ulong hash = header.U64();
+        ulong payload = header.U64();
+        int at = header.Position;
 
         if (layers is 0 or > 100_000 || hidden is 0 or > 1_000_000 || intermediate is 0 or > 10_000_000 ||
             stateSize is 0 or > 100_000 || kernel is < 2 or > 1_000 || rank > 1_000_000 || vocab > 100_000_000 ||
@@ -149,16 +131,7 @@ public sealed class MambaState : ISequenceState
         {
             throw new MambaStateException("corrupted Mamba state: the payload checksum does not match");
         }
-        var conv = new byte[layers][];
-        var ssm = new byte[layers][];
-        int offset = 0;
-        for (int l = 0; l < layers; l++)
-        {
-            conv[l] = data.Slice(offset, (int)convBytes).ToArray();
-            offset += (int)convBytes;
-            ssm[l] = data.Slice(offset, (int)ssmBytes).ToArray();
-            offset += (int)ssmBytes;
-        }
+        var (conv, ssm) = StateBinary.ReadLayers(data, (int)layers, (int)convBytes, (int)ssmBytes);
         return new MambaState(shape, tokenCount, conv, ssm);
     }
 

@@ -150,10 +150,7 @@ public sealed class TransformerCache : IGenerationCache
     public void SelectRows(ReadOnlySpan<int> rows)
     {
         Live();
-        if (rows.IsEmpty)
-        {
-            throw new ArgumentException("at least one row must be kept", nameof(rows));
-        }
+        CacheRows.CheckKept(rows);
         var slots = new int[rows.Length];
         var seen = new HashSet<int>();
         bool repeats = false;
@@ -295,17 +292,7 @@ public sealed class TransformerCache : IGenerationCache
         }
     }
 
-    private static void DisposeTensors(Tensor[] k, Tensor[] v)
-    {
-        foreach (var t in k)
-        {
-            t?.Dispose();
-        }
-        foreach (var t in v)
-        {
-            t?.Dispose();
-        }
-    }
+    private static void DisposeTensors(Tensor[] k, Tensor[] v) => CacheRows.Dispose(k, v);
 
     private TransformerCache Live()
     {
@@ -316,18 +303,13 @@ public sealed class TransformerCache : IGenerationCache
     private void CheckRow(int row)
     {
         Live();
-        if ((uint)row >= (uint)_slotOfRow.Length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(row), row, $"row must be in [0, {_slotOfRow.Length})");
-        }
+        CacheRows.Check(row, _slotOfRow.Length);
     }
 }
 
 /// <summary>Activation buffers for a forward over a fixed number of tokens, reused by decode steps.</summary>
-internal sealed class Activations : IDisposable
+internal sealed class Activations : TensorBuffers
 {
-    private readonly List<Tensor> _all = [];
-
     public Activations(TransformerModel model, long tokens)
     {
         var c = model.Config;
@@ -364,19 +346,4 @@ internal sealed class Activations : IDisposable
     public Tensor Gate { get; } = null!;
     public Tensor Up { get; } = null!;
     public Tensor Act { get; } = null!;
-
-    private Tensor Add(Tensor t)
-    {
-        _all.Add(t);
-        return t;
-    }
-
-    public void Dispose()
-    {
-        foreach (var t in _all)
-        {
-            t.Dispose();
-        }
-        _all.Clear();
-    }
 }

@@ -42,30 +42,16 @@ public sealed class TransformerState : ISequenceState
 
     public byte[] ToBytes()
     {
-        long payload = 0;
-        for (int l = 0; l < _keys.Length; l++)
-        {
-            payload += _keys[l].Length + _values[l].Length;
-        }
-        var bytes = new byte[checked(HeaderBytes + payload)];
-        Magic.CopyTo(bytes);
-        int at = 8;
-        void U32(uint v) { BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(at), v); at += 4; }
-        U32(FormatVersion);
-        U32((uint)Shape.NumHiddenLayers);
-        U32((uint)Shape.NumKeyValueHeads);
-        U32((uint)Shape.HeadDim);
-        U32((uint)Shape.VocabSize);
-        U32((uint)Shape.DType);
-        BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(at), TokenCount);
-        at += 8;
-        for (int l = 0; l < _keys.Length; l++)
-        {
-            _keys[l].CopyTo(bytes.AsSpan(at));
-            at += _keys[l].Length;
-            _values[l].CopyTo(bytes.AsSpan(at));
-            at += _values[l].Length;
-        }
+        var bytes = new byte[checked(HeaderBytes + StateBinary.PayloadLength(_keys, _values))];
+        var header = new StateBinary.Writer(bytes, Magic);
+        header.U32(FormatVersion);
+        header.U32((uint)Shape.NumHiddenLayers);
+        header.U32((uint)Shape.NumKeyValueHeads);
+        header.U32((uint)Shape.HeadDim);
+        header.U32((uint)Shape.VocabSize);
+        header.U32((uint)Shape.DType);
+        header.I64(TokenCount);
+        StateBinary.WriteLayers(bytes.AsSpan(header.Position), _keys, _values);
         return bytes;
     }
 
@@ -82,13 +68,15 @@ public sealed class TransformerState : ISequenceState
         {
             throw new TransformerStateException("not a NativeModels transformer state (bad magic or too short)");
         }
-        uint version = BinaryPrimitives.ReadUInt32LittleEndian(bytes[8..]);
+        var header = new StateBinary.Reader(bytes, Magic.Length);
+        uint version = header.U32();
         if (version != FormatVersion)
         {
             throw new TransformerStateException($"transformer state format version {version} is not supported (expected {FormatVersion})");
         }
-        var shape = new TransformerStateShape(U32(bytes, 12), U32(bytes, 16), U32(bytes, 20), U32(bytes, 24), (DType)U32(bytes, 28));
-        long tokens = BinaryPrimitives.ReadInt64LittleEndian(bytes[32..]);
+        int layers = Dim(header.U32()), kvHeads = Dim(header.U32()), headDim = Dim(header.U32()), vocab = Dim(header.U32());
+        var shape = new TransformerStateShape(layers, kvHeads, headDim, vocab, (DType)Dim(header.U32()));
+        long tokens = header.I64();
         if (!shape.DType.IsFloatingPoint() || tokens < 0)
         {
             throw new TransformerStateException("corrupt transformer state header");
@@ -98,22 +86,12 @@ public sealed class TransformerState : ISequenceState
         {
             throw new TransformerStateException($"transformer state has {bytes.Length - HeaderBytes} payload bytes, expected {2 * perLayer * shape.NumHiddenLayers}");
         }
-        var keys = new byte[shape.NumHiddenLayers][];
-        var values = new byte[shape.NumHiddenLayers][];
-        int at = HeaderBytes;
-        for (int l = 0; l < keys.Length; l++)
-        {
-            keys[l] = bytes.Slice(at, (int)perLayer).ToArray();
-            at += (int)perLayer;
-            values[l] = bytes.Slice(at, (int)perLayer).ToArray();
-            at += (int)perLayer;
-        }
+        var (keys, values) = StateBinary.ReadLayers(bytes[HeaderBytes..], shape.NumHiddenLayers, (int)perLayer, (int)perLayer);
         return new TransformerState(shape, tokens, keys, values);
     }
 
-    private static int U32(ReadOnlySpan<byte> bytes, int at)
+    private static int Dim(uint value)
     {
-        uint value = BinaryPrimitives.ReadUInt32LittleEndian(bytes[at..]);
         if (value > int.MaxValue)
         {
             throw new TransformerStateException("corrupt transformer state header");
