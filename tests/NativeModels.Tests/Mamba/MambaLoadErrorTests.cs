@@ -45,6 +45,15 @@ public class MambaLoadErrorTests : CpuTest
     }
 
     [Fact]
+    public void TimeStepRankErrorMentionsAuto()
+    {
+        using var tiny = TinyMamba.Create(editConfig: c => c["time_step_rank"] = "big");
+        var e = LoadFails(tiny);
+        Assert.Contains("\"auto\"", e.Message);
+        Assert.Contains("\"big\"", e.Message);
+    }
+
+    [Fact]
     public void AnotherModelTypeIsRefused()
     {
         using var tiny = TinyMamba.Create(editConfig: c => c["model_type"] = "mamba2");

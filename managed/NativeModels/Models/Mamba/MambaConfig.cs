@@ -105,9 +105,14 @@ public sealed record MambaConfig
         {
             rank = (hidden + 15) / 16;
         }
-        else
+        else if (root.GetProperty("time_step_rank").ValueKind == JsonValueKind.Number)
         {
             rank = config.GetInt("time_step_rank");
+        }
+        else
+        {
+            throw config.Invalid("time_step_rank",
+                $"time_step_rank must be a positive integer or \"auto\", got {root.GetProperty("time_step_rank").GetRawText()}");
         }
 
         double eps = config.GetDouble("layer_norm_epsilon", 1e-5);
