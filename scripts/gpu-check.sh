@@ -66,6 +66,12 @@ if [ "$BUILT" = 1 ]; then
     t=$(junit_sum "$XML" tests); f=$(junit_sum "$XML" failures)
     s=$(( $(junit_sum "$XML" skipped) + $(junit_sum "$XML" disabled) ))
     count "native (ctest)" $((t - f - s)) "$f" "$s"
+    # With a GPU in the machine, skipped CUDA tests mean the backend did not come up: that is a failure.
+    if [ -n "$GPU_NAME" ] && grep -qE "CudaPlugin\.ProbeCountsDevices.*Skipped" "$REPORT_DIR/ctest.log"; then
+      count "CUDA backend usable" 0 1 0 "a GPU is present but the CUDA tests were skipped; see ctest.log"
+    elif [ -n "$GPU_NAME" ]; then
+      count "CUDA backend usable" 1 0 0
+    fi
   else
     count "native (ctest)" 0 1 0 "ctest wrote no results"
   fi
