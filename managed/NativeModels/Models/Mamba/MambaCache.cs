@@ -6,7 +6,7 @@ namespace NativeModels.Models.Mamba;
 /// The recurrent state of a batch of Mamba sequences, one row each: per layer a convolution state [B, I, K-1] (compute
 /// dtype) and an SSM state [B, I, N] (float32). Constant size whatever the sequence lengths.
 /// </summary>
-public sealed class MambaCache : IGenerationCache
+public sealed class MambaCache : IModelOwnedCache
 {
     private readonly MambaModel _model;
     private Tensor[] _conv;
@@ -39,6 +39,8 @@ public sealed class MambaCache : IGenerationCache
     }
 
     internal MambaModel Model => _model;
+
+    ICausalLanguageModel IModelOwnedCache.Model => _model;
 
     public int BatchSize => _tokenCounts.Length;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using NativeModels.Generation;
 using NativeModels.IO;
 
@@ -13,21 +12,14 @@ namespace NativeModels.Models.Mamba;
 public sealed class MambaModel : ICausalLanguageModel
 {
     private readonly MambaLayer[] _layers;
-    private readonly Tensor _embedding;
-    private readonly Tensor _normF;
-    private readonly Tensor _lmHead;
+    private readonly CausalLanguageModelCore _core;
     private readonly SsmOptions _noOptions = new();
-    private bool _disposed;
 
     private MambaModel(MambaConfig config, Device device, DType dtype, Tensor embedding, Tensor normF, Tensor lmHead, MambaLayer[] layers)
     {
         Config = config;
-        Device = device;
-        DType = dtype;
-        _embedding = embedding;
-        _normF = normF;
-        _lmHead = lmHead;
         _layers = layers;
+        _core = new CausalLanguageModelCore(this, device, dtype, config.VocabSize, embedding, normF, lmHead, layers);
         ResidualDType = config.ResidualInFp32 ? DType.Float32 : dtype;
         StateShape = MambaStateShape.Of(config, dtype);
     }
@@ -44,13 +36,7 @@ public sealed class MambaModel : ICausalLanguageModel
     /// <summary>Loads the weights from <paramref name="store"/>, checking every shape against <paramref name="config"/>.</summary>
     public static MambaModel Load(WeightStore store, MambaConfig config, Device device, DType dtype = DType.Float32)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(device);
-        if (!dtype.IsFloatingPoint())
-        {
-            throw new ArgumentException($"the compute dtype must be float32, float16 or bfloat16, not {dtype.Name()}", nameof(dtype));
-        }
+        CausalLanguageModelCore.CheckLoadArguments(store, config, device, dtype);
         var loader = new Loader(config, device, dtype,
             new CheckpointWeights(store, device, dtype, config.SourcePath, config.ToString(), "Mamba"));
         return loader.Load();
@@ -60,9 +46,9 @@ public sealed class MambaModel : ICausalLanguageModel
 
     public string ModelType => MambaConfig.ModelTypeName;
 
-    public Device Device { get; }
+    public Device Device => _core.Device;
 
-    public DType DType { get; }
+    public DType DType => _core.DType;
 
     /// <summary>float32 when residual_in_fp32, else the compute dtype.</summary>
     public DType ResidualDType { get; }
@@ -75,7 +61,7 @@ public sealed class MambaModel : ICausalLanguageModel
     /// <summary>An empty recurrent state for <paramref name="batchSize"/> sequences.</summary>
     public MambaCache CreateCache(int batchSize = 1)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        _core.ThrowIfDisposed();
         return new MambaCache(this, batchSize);
     }
 
@@ -98,20 +84,11 @@ public sealed class MambaModel : ICausalLanguageModel
 
     public Tensor Prefill(IGenerationCache cache, int row, ReadOnlySpan<int> tokens, bool allLogits = false)
     {
-        var mamba = OwnCache(cache);
-        if ((uint)row >= (uint)mamba.BatchSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(row), row, $"row must be in [0, {mamba.BatchSize})");
-        }
-        if (tokens.IsEmpty)
-        {
-            throw new ArgumentException("at least one token is needed", nameof(tokens));
-        }
-        CheckTokens(tokens);
+        var mamba = _core.PrefillCache<MambaCache>(cache, row, tokens);
         var c = Config;
         long length = tokens.Length;
 
-        using var embedded = Ops.Embedding(_embedding, tokens);
+        using var embedded = Ops.Embedding(_core.Embedding, tokens);
         embedded.Reshape(1, length, c.HiddenSize);
         using var residual = ResidualDType == DType ? null : Ops.Convert(embedded, ResidualDType);
         Tensor hidden = residual ?? embedded;
@@ -167,13 +144,13 @@ public sealed class MambaModel : ICausalLanguageModel
         }
         mamba.AddTokens(row, length);
 
-        Ops.RmsNorm(hidden, _normF, c.LayerNormEpsilon, output: normed);
+        Ops.RmsNorm(hidden, _core.FinalNorm, c.LayerNormEpsilon, output: normed);
         if (allLogits)
         {
             var logits = Tensor.Zeros(Device, DType.Float32, 1, length, c.VocabSize);
             try
             {
-                Ops.Gemm(normed, _lmHead, logits, transposeB: true);
+                Ops.Gemm(normed, _core.LmHead, logits, transposeB: true);
                 return logits.Reshape(length, c.VocabSize);
             }
             catch
@@ -183,24 +160,17 @@ public sealed class MambaModel : ICausalLanguageModel
             }
         }
         normed.Reshape(length, c.HiddenSize);
-        using var last = Tensor.Zeros(Device, DType, 1, c.HiddenSize);
-        TensorRows.Copy(normed, length - 1, last, 0, 1);
-        return LmHead(last, 1);
+        return _core.LastLogits(normed, length, c.HiddenSize);
     }
 
     public Tensor DecodeStep(IGenerationCache cache, ReadOnlySpan<int> tokens)
     {
-        var mamba = OwnCache(cache);
-        if (tokens.Length != mamba.BatchSize)
-        {
-            throw new ArgumentException($"one token per sequence is needed: {tokens.Length} tokens for a batch of {mamba.BatchSize}", nameof(tokens));
-        }
-        CheckTokens(tokens);
+        var mamba = _core.DecodeCache<MambaCache>(cache, tokens);
         var c = Config;
         int batch = mamba.BatchSize;
         var w = mamba.Workspace();
 
-        Ops.Embedding(_embedding, tokens, w.Embedded);
+        Ops.Embedding(_core.Embedding, tokens, w.Embedded);
         if (!ReferenceEquals(w.Hidden, w.Embedded))
         {
             Ops.Convert(w.Embedded, w.Hidden);
@@ -228,67 +198,13 @@ public sealed class MambaModel : ICausalLanguageModel
         {
             mamba.AddTokens(row, 1);
         }
-        Ops.RmsNorm(w.Hidden, _normF, c.LayerNormEpsilon, output: w.Normed);
-        return LmHead(w.Normed, batch);
+        Ops.RmsNorm(w.Hidden, _core.FinalNorm, c.LayerNormEpsilon, output: w.Normed);
+        return _core.Logits(w.Normed, batch);
     }
 
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        foreach (var layer in _layers)
-        {
-            layer.Dispose();
-        }
-        if (!ReferenceEquals(_lmHead, _embedding))
-        {
-            _lmHead.Dispose();
-        }
-        _embedding.Dispose();
-        _normF.Dispose();
-    }
+    public void Dispose() => _core.Dispose();
 
-    public override string ToString() => $"MambaModel({Config}, {DType.Name()} on {Device})";
-
-    private Tensor LmHead(Tensor normed, long rows)
-    {
-        var logits = Tensor.Zeros(Device, DType.Float32, rows, Config.VocabSize);
-        try
-        {
-            return Ops.Gemm(normed, _lmHead, logits, transposeB: true);
-        }
-        catch
-        {
-            logits.Dispose();
-            throw;
-        }
-    }
-
-    private MambaCache OwnCache(IGenerationCache cache)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(cache);
-        if (cache is not MambaCache mamba || !ReferenceEquals(mamba.Model, this))
-        {
-            throw new ArgumentException("the cache was not created by this model", nameof(cache));
-        }
-        return mamba;
-    }
-
-    private void CheckTokens(ReadOnlySpan<int> tokens)
-    {
-        foreach (int token in tokens)
-        {
-            if ((uint)token >= (uint)Config.VocabSize)
-            {
-                throw new ArgumentOutOfRangeException(nameof(tokens), token,
-                    string.Create(CultureInfo.InvariantCulture, $"token id {token} is outside the vocabulary [0, {Config.VocabSize})"));
-            }
-        }
-    }
+    public override string ToString() => _core.Describe(nameof(MambaModel), Config);
 
     /// <summary>The weights of one block.</summary>
     private sealed class MambaLayer : IDisposable
@@ -340,19 +256,7 @@ public sealed class MambaModel : ICausalLanguageModel
                     layers[l] = LoadLayer(c, l);
                 }
                 var normF = weights.Load("backbone.norm_f.weight", c.HiddenSize);
-                Tensor lmHead;
-                if (c.TieWordEmbeddings)
-                {
-                    lmHead = embedding;
-                }
-                else if (weights.Contains("lm_head.weight"))
-                {
-                    lmHead = weights.Load("lm_head.weight", c.VocabSize, c.HiddenSize);
-                }
-                else
-                {
-                    throw weights.Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
-                }
+                var lmHead = CausalLanguageModelCore.LoadLmHead(weights, c.TieWordEmbeddings, embedding, c.VocabSize, c.HiddenSize);
                 return new MambaModel(c, device, dtype, embedding, normF, lmHead, layers);
             }
             catch

@@ -9,7 +9,7 @@ namespace NativeModels.Models.Transformer;
 /// lives in slot <c>SlotOf(r)</c>: dropping finished rows only remaps rows to slots (no copy). A sequence that
 /// outgrows the capacity makes the cache reallocate with a larger capacity (copying what it holds).
 /// </summary>
-public sealed class TransformerCache : IGenerationCache
+public sealed class TransformerCache : IModelOwnedCache
 {
     private readonly TransformerModel _model;
     private readonly Tensor[] _k;
@@ -45,6 +45,8 @@ public sealed class TransformerCache : IGenerationCache
     }
 
     internal TransformerModel Model => _model;
+
+    ICausalLanguageModel IModelOwnedCache.Model => _model;
 
     public int BatchSize => _slotOfRow.Length;
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using NativeModels.Generation;
 using NativeModels.IO;
 
@@ -14,26 +13,17 @@ namespace NativeModels.Models.Transformer;
 public sealed class TransformerModel : ICausalLanguageModel
 {
     private readonly TransformerLayer[] _layers;
-    private readonly Tensor _embedding;
-    private readonly Tensor _norm;
-    private readonly Tensor _lmHead;
-    private readonly Tensor _invFreq;
+    private readonly CausalLanguageModelCore _core;
     private readonly RopeOptions _rope;
     private readonly AttentionOptions _full;
     private readonly AttentionOptions _sliding;
-    private bool _disposed;
 
     private TransformerModel(TransformerConfig config, Device device, DType dtype, Tensor embedding, Tensor norm, Tensor lmHead,
         Tensor invFreq, TransformerLayer[] layers)
     {
         Config = config;
-        Device = device;
-        DType = dtype;
-        _embedding = embedding;
-        _norm = norm;
-        _lmHead = lmHead;
-        _invFreq = invFreq;
         _layers = layers;
+        _core = new CausalLanguageModelCore(this, device, dtype, config.VocabSize, embedding, norm, lmHead, layers, invFreq);
         _rope = new RopeOptions { Theta = config.RopeTheta, RotaryDim = config.RotaryDim, InverseFrequencies = invFreq };
         _full = AttentionOptions.CausalMask;
         _sliding = config.SlidingWindow is int w ? new AttentionOptions { Causal = true, WindowLeft = w - 1 } : _full;
@@ -53,13 +43,7 @@ public sealed class TransformerModel : ICausalLanguageModel
     /// <summary>Loads the weights from <paramref name="store"/>, checking every shape against <paramref name="config"/>.</summary>
     public static TransformerModel Load(WeightStore store, TransformerConfig config, Device device, DType dtype = DType.Float32)
     {
-        ArgumentNullException.ThrowIfNull(store);
-        ArgumentNullException.ThrowIfNull(config);
-        ArgumentNullException.ThrowIfNull(device);
-        if (!dtype.IsFloatingPoint())
-        {
-            throw new ArgumentException($"the compute dtype must be float32, float16 or bfloat16, not {dtype.Name()}", nameof(dtype));
-        }
+        CausalLanguageModelCore.CheckLoadArguments(store, config, device, dtype);
         return new Loader(config, device, dtype,
             new CheckpointWeights(store, device, dtype, config.SourcePath, config.ToString(), config.ModelType)).Load();
     }
@@ -68,9 +52,9 @@ public sealed class TransformerModel : ICausalLanguageModel
 
     public string ModelType => Config.ModelType;
 
-    public Device Device { get; }
+    public Device Device => _core.Device;
 
-    public DType DType { get; }
+    public DType DType => _core.DType;
 
     public int VocabSize => Config.VocabSize;
 
@@ -103,7 +87,7 @@ public sealed class TransformerModel : ICausalLanguageModel
     /// positions each (bounded by max_position_embeddings; the cache grows if a sequence goes past it).</summary>
     public TransformerCache CreateCache(int batchSize, long maxTokensPerSequence)
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
+        _core.ThrowIfDisposed();
         int capacity = (int)Math.Clamp(maxTokensPerSequence, 1, Math.Max(1, Config.MaxPositionEmbeddings));
         return new TransformerCache(this, batchSize, capacity);
     }
@@ -129,16 +113,7 @@ public sealed class TransformerModel : ICausalLanguageModel
 
     public Tensor Prefill(IGenerationCache cache, int row, ReadOnlySpan<int> tokens, bool allLogits = false)
     {
-        var kv = OwnCache(cache);
-        if ((uint)row >= (uint)kv.BatchSize)
-        {
-            throw new ArgumentOutOfRangeException(nameof(row), row, $"row must be in [0, {kv.BatchSize})");
-        }
-        if (tokens.IsEmpty)
-        {
-            throw new ArgumentException("at least one token is needed", nameof(tokens));
-        }
-        CheckTokens(tokens);
+        var kv = _core.PrefillCache<TransformerCache>(cache, row, tokens);
         int length = tokens.Length;
         long start = kv.TokenCount(row);
         CheckPositions(start + length);
@@ -153,7 +128,7 @@ public sealed class TransformerModel : ICausalLanguageModel
         }
 
         using var a = new Activations(this, length);
-        Ops.Embedding(_embedding, tokens, a.Hidden);
+        Ops.Embedding(_core.Embedding, tokens, a.Hidden);
         Layers(kv, a, slots, positions, l =>
         {
             var options = Mask(l);
@@ -170,25 +145,18 @@ public sealed class TransformerModel : ICausalLanguageModel
         });
         kv.AddTokens(row, length);
 
-        Ops.RmsNorm(a.Hidden, _norm, Config.RmsNormEps, output: a.Normed);
+        Ops.RmsNorm(a.Hidden, _core.FinalNorm, Config.RmsNormEps, output: a.Normed);
         if (allLogits)
         {
-            return LmHead(a.Normed, length);
+            return _core.Logits(a.Normed, length);
         }
-        using var last = Tensor.Zeros(Device, DType, 1, Config.HiddenSize);
-        TensorRows.Copy(a.Normed, length - 1, last, 0, 1);
-        return LmHead(last, 1);
+        return _core.LastLogits(a.Normed, length, Config.HiddenSize);
     }
 
     public Tensor DecodeStep(IGenerationCache cache, ReadOnlySpan<int> tokens)
     {
-        var kv = OwnCache(cache);
+        var kv = _core.DecodeCache<TransformerCache>(cache, tokens);
         int batch = kv.BatchSize;
-        if (tokens.Length != batch)
-        {
-            throw new ArgumentException($"one token per sequence is needed: {tokens.Length} tokens for a batch of {batch}", nameof(tokens));
-        }
-        CheckTokens(tokens);
         var slots = new int[batch];
         var positions = new int[batch];
         var lengths = new int[batch];
@@ -204,38 +172,20 @@ public sealed class TransformerModel : ICausalLanguageModel
         }
         kv.EnsureCapacity(longest);
         var a = kv.DecodeActivations();
-        Ops.Embedding(_embedding, tokens, a.Hidden);
+        Ops.Embedding(_core.Embedding, tokens, a.Hidden);
         Layers(kv, a, slots, positions, l =>
             Ops.AttentionDecode(a.Q, kv.KeyCache(l), kv.ValueCache(l), slots, lengths, 1, Mask(l), a.Attn));
         for (int r = 0; r < batch; r++)
         {
             kv.AddTokens(r, 1);
         }
-        Ops.RmsNorm(a.Hidden, _norm, Config.RmsNormEps, output: a.Normed);
-        return LmHead(a.Normed, batch);
+        Ops.RmsNorm(a.Hidden, _core.FinalNorm, Config.RmsNormEps, output: a.Normed);
+        return _core.Logits(a.Normed, batch);
     }
 
-    public void Dispose()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        _disposed = true;
-        foreach (var layer in _layers)
-        {
-            layer.Dispose();
-        }
-        if (!ReferenceEquals(_lmHead, _embedding))
-        {
-            _lmHead.Dispose();
-        }
-        _embedding.Dispose();
-        _norm.Dispose();
-        _invFreq.Dispose();
-    }
+    public void Dispose() => _core.Dispose();
 
-    public override string ToString() => $"TransformerModel({Config}, {DType.Name()} on {Device})";
+    public override string ToString() => _core.Describe(nameof(TransformerModel), Config);
 
     private AttentionOptions Mask(int layer) => Config.SlidingLayers.Count > layer && Config.SlidingLayers[layer] ? _sliding : _full;
 
@@ -295,48 +245,11 @@ public sealed class TransformerModel : ICausalLanguageModel
         }
     }
 
-    private Tensor LmHead(Tensor normed, long rows)
-    {
-        var logits = Tensor.Zeros(Device, DType.Float32, rows, Config.VocabSize);
-        try
-        {
-            return Ops.Gemm(normed, _lmHead, logits, transposeB: true);
-        }
-        catch
-        {
-            logits.Dispose();
-            throw;
-        }
-    }
-
-    private TransformerCache OwnCache(IGenerationCache cache)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        ArgumentNullException.ThrowIfNull(cache);
-        if (cache is not TransformerCache kv || !ReferenceEquals(kv.Model, this))
-        {
-            throw new ArgumentException("the cache was not created by this model", nameof(cache));
-        }
-        return kv;
-    }
-
     private static void CheckPositions(long needed)
     {
         if (needed > int.MaxValue)
         {
             throw new ArgumentOutOfRangeException(nameof(needed), needed, "the sequence is longer than int32 positions allow");
-        }
-    }
-
-    private void CheckTokens(ReadOnlySpan<int> tokens)
-    {
-        foreach (int token in tokens)
-        {
-            if ((uint)token >= (uint)Config.VocabSize)
-            {
-                throw new ArgumentOutOfRangeException(nameof(tokens), token,
-                    string.Create(CultureInfo.InvariantCulture, $"token id {token} is outside the vocabulary [0, {Config.VocabSize})"));
-            }
         }
     }
 
@@ -387,19 +300,7 @@ public sealed class TransformerModel : ICausalLanguageModel
                     layers[l] = LoadLayer(c, l);
                 }
                 var norm = weights.Load("model.norm.weight", c.HiddenSize);
-                Tensor lmHead;
-                if (c.TieWordEmbeddings)
-                {
-                    lmHead = embedding;
-                }
-                else if (weights.Contains("lm_head.weight"))
-                {
-                    lmHead = weights.Load("lm_head.weight", c.VocabSize, c.HiddenSize);
-                }
-                else
-                {
-                    throw weights.Missing("lm_head.weight", "the LM head (tie_word_embeddings is false)");
-                }
+                var lmHead = CausalLanguageModelCore.LoadLmHead(weights, c.TieWordEmbeddings, embedding, c.VocabSize, c.HiddenSize);
                 var invFreq = weights.Track(Tensor.FromArray(device, c.InverseFrequencies(), c.RotaryDim / 2));
                 return new TransformerModel(c, device, dtype, embedding, norm, lmHead, invFreq, layers);
             }
