@@ -11,11 +11,15 @@ namespace {
 // states per lane of a 32-lane group in registers).
 constexpr int64_t kMaxStateSize = 256;
 
-nm_status check_options(const nm_ssm_options* options) {
+// Resolves the optional tensors of `options` (itself required).
+nm_status get_options(const nm_context* ctx, const nm_ssm_options* options, TensorView* d_skip, TensorView* z,
+                      TensorView* delta_bias) {
     if (!options)
         return set_error(NM_ERR_INVALID_ARGUMENT,
                          "options: is NULL (pass a zero-initialised nm_ssm_options for no extras)");
-    return NM_OK;
+    NM_TRY(optional(ctx, options->d_skip, "options->d_skip", d_skip));
+    NM_TRY(optional(ctx, options->z, "options->z", z));
+    return optional(ctx, options->delta_bias, "options->delta_bias", delta_bias);
 }
 
 // A: float32 [D, N] with 1 <= N <= kMaxStateSize; returns N.
@@ -114,10 +118,7 @@ NM_API nm_status nm_selective_scan(nm_context* ctx, const nm_tensor* u, const nm
         NM_TRY(require(ctx, A, "A", &args.a));
         NM_TRY(require(ctx, B, "B", &args.b_mat));
         NM_TRY(require(ctx, C, "C", &args.c_mat));
-        NM_TRY(check_options(options));
-        NM_TRY(optional(ctx, options->d_skip, "options->d_skip", &args.d_skip));
-        NM_TRY(optional(ctx, options->z, "options->z", &args.z));
-        NM_TRY(optional(ctx, options->delta_bias, "options->delta_bias", &args.delta_bias));
+        NM_TRY(get_options(ctx, options, &args.d_skip, &args.z, &args.delta_bias));
         NM_TRY(optional(ctx, initial_state, "initial_state", &args.initial_state));
         NM_TRY(require(ctx, out, "out", &args.out));
         NM_TRY(optional(ctx, final_state, "final_state", &args.final_state));
@@ -182,10 +183,7 @@ NM_API nm_status nm_selective_state_update(nm_context* ctx, nm_tensor* state, co
         NM_TRY(require(ctx, A, "A", &args.a));
         NM_TRY(require(ctx, B, "B", &args.b_mat));
         NM_TRY(require(ctx, C, "C", &args.c_mat));
-        NM_TRY(check_options(options));
-        NM_TRY(optional(ctx, options->d_skip, "options->d_skip", &args.d_skip));
-        NM_TRY(optional(ctx, options->z, "options->z", &args.z));
-        NM_TRY(optional(ctx, options->delta_bias, "options->delta_bias", &args.delta_bias));
+        NM_TRY(get_options(ctx, options, &args.d_skip, &args.z, &args.delta_bias));
         NM_TRY(require(ctx, out, "out", &args.out));
 
         NM_TRY(check_float(args.x, "x"));

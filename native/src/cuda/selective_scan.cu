@@ -351,31 +351,41 @@ bool use_chunked(const ScanParams& p) {
     return group_width % kTileD == 0;  // every tile lies in one group
 }
 
+// The fields the scan and the one-step state update fill alike (absent
+// optional tensors become nullptr); the caller sets states and sizes.
+ScanParams scan_params(const TensorView& u, const TensorView& delta, const TensorView& a, const TensorView& b,
+                       const TensorView& c, const TensorView& d_skip, const TensorView& z,
+                       const TensorView& delta_bias, const TensorView& out) {
+    ScanParams p;
+    p.u = u.data;
+    p.ut = u.dtype;
+    p.delta = delta.data;
+    p.dtt = delta.dtype;
+    p.a = static_cast<const float*>(a.data);
+    p.b = b.data;
+    p.bt = b.dtype;
+    p.c = c.data;
+    p.ct = c.dtype;
+    p.d_skip = d_skip.present() ? d_skip.data : nullptr;
+    p.dst = d_skip.dtype;
+    p.z = z.present() ? z.data : nullptr;
+    p.zt = z.dtype;
+    p.delta_bias = delta_bias.present() ? delta_bias.data : nullptr;
+    p.dbt = delta_bias.dtype;
+    p.out = out.data;
+    p.ot = out.dtype;
+    return p;
+}
+
 }  // namespace
 
 nm_status CudaBackend::selective_scan(const SelectiveScanArgs& args) {
     NM_TRY(activate());
     if (args.batch <= 0 || args.channels <= 0 || args.length <= 0) return NM_OK;
-    ScanParams p;
-    p.u = args.u.data;
-    p.ut = args.u.dtype;
-    p.delta = args.delta.data;
-    p.dtt = args.delta.dtype;
-    p.a = static_cast<const float*>(args.a.data);
-    p.b = args.b_mat.data;
-    p.bt = args.b_mat.dtype;
-    p.c = args.c_mat.data;
-    p.ct = args.c_mat.dtype;
-    p.d_skip = args.d_skip.present() ? args.d_skip.data : nullptr;
-    p.dst = args.d_skip.dtype;
-    p.z = args.z.present() ? args.z.data : nullptr;
-    p.zt = args.z.dtype;
-    p.delta_bias = args.delta_bias.present() ? args.delta_bias.data : nullptr;
-    p.dbt = args.delta_bias.dtype;
+    ScanParams p = scan_params(args.u, args.delta, args.a, args.b_mat, args.c_mat, args.d_skip, args.z,
+                               args.delta_bias, args.out);
     p.h0 = args.initial_state.present() ? static_cast<const float*>(args.initial_state.data) : nullptr;
     p.h1 = args.final_state.present() ? static_cast<float*>(args.final_state.data) : nullptr;
-    p.out = args.out.data;
-    p.ot = args.out.dtype;
     p.batch = args.batch;
     p.length = args.length;
     p.channels = args.channels;
@@ -406,26 +416,10 @@ nm_status CudaBackend::selective_state_update(const SelectiveStateUpdateArgs& ar
     NM_TRY(activate());
     if (args.batch <= 0 || args.channels <= 0) return NM_OK;
     // One step of the scan: [B, D] is [B, 1, D] and [B, G, N] is [B, 1, G, N].
-    ScanParams p;
-    p.u = args.x.data;
-    p.ut = args.x.dtype;
-    p.delta = args.dt.data;
-    p.dtt = args.dt.dtype;
-    p.a = static_cast<const float*>(args.a.data);
-    p.b = args.b_mat.data;
-    p.bt = args.b_mat.dtype;
-    p.c = args.c_mat.data;
-    p.ct = args.c_mat.dtype;
-    p.d_skip = args.d_skip.present() ? args.d_skip.data : nullptr;
-    p.dst = args.d_skip.dtype;
-    p.z = args.z.present() ? args.z.data : nullptr;
-    p.zt = args.z.dtype;
-    p.delta_bias = args.delta_bias.present() ? args.delta_bias.data : nullptr;
-    p.dbt = args.delta_bias.dtype;
+    ScanParams p = scan_params(args.x, args.dt, args.a, args.b_mat, args.c_mat, args.d_skip, args.z,
+                               args.delta_bias, args.out);
     p.h0 = static_cast<const float*>(args.state.data);
     p.h1 = static_cast<float*>(args.state.data);
-    p.out = args.out.data;
-    p.ot = args.out.dtype;
     p.batch = args.batch;
     p.length = 1;
     p.channels = args.channels;
