@@ -9,7 +9,7 @@ public sealed class GoldenFactAttribute : FactAttribute
     {
         if (GoldenFixtures.Find(fixture, family) is null)
         {
-            Skip = $"Hugging Face goldens not generated yet: run tests/fixtures/{family}/make_goldens.py";
+            Skip = $"golden fixtures not generated yet: run tests/fixtures/{family}/make_goldens.py";
         }
     }
 }

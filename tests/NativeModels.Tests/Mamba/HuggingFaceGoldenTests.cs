@@ -10,41 +10,9 @@ namespace NativeModels.Tests.Mamba;
 /// Against transformers' MambaForCausalLM itself: tiny models saved with save_pretrained and their logits and greedy
 /// continuations, made by tests/fixtures/mamba/make_goldens.py. Skipped until that script has been run.
 /// </summary>
-public class HuggingFaceGoldenTests : CpuTest
+public class HuggingFaceGoldenTests : MambaGoldenChecks
 {
-    private sealed record Golden(int[] InputIds, float[] Logits, int Vocab, int[] GreedyNewTokens);
-
-    private static Golden Read(string directory)
-    {
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
-        var root = json.RootElement;
-        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        var rows = root.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
-        Assert.Equal(ids.Length, rows.Length);
-        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        return new Golden(ids, rows.SelectMany(r => r).ToArray(), rows[0].Length, greedy);
-    }
-
-    private void CheckLogits(string fixture, DType dtype, double tolerance)
-    {
-        string directory = GoldenFixtures.Find(fixture)!;
-        var golden = Read(directory);
-        using var model = AutoModel.Load(directory, Cpu, dtype);
-        Assert.Equal(golden.Vocab, model.VocabSize);
-        using var cache = model.CreateCache(1);
-        using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
-        MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), logits.ToArray<float>(), tolerance, $"{fixture} {dtype.Name()}");
-    }
-
-    private void CheckGreedy(string fixture)
-    {
-        string directory = GoldenFixtures.Find(fixture)!;
-        var golden = Read(directory);
-        using var model = AutoModel.Load(directory, Cpu, DType.Float32);
-        int[] generated = new TextGenerator(model).Generate(golden.InputIds,
-            GenerationOptions.Greedy(golden.GreedyNewTokens.Length) with { StopTokenIds = [] });
-        Assert.Equal(golden.GreedyNewTokens, generated);
-    }
+    public HuggingFaceGoldenTests() : base("mamba") { }
 
     [GoldenFact("fp32-untied")]
     public void Fp32UntiedLogits() => CheckLogits("fp32-untied", DType.Float32, 1e-4);
@@ -67,4 +35,74 @@ public class HuggingFaceGoldenTests : CpuTest
 
     [GoldenFact("bf16")]
     public void Bf16Greedy() => CheckGreedy("bf16");
+}
+
+/// <summary>
+/// Against the Mamba authors' own model (state-spaces/mamba MambaLMHeadModel, its pure-PyTorch path): tiny models
+/// stored under the authors' weight names, made by tests/fixtures/mamba-authors/make_goldens.py (committed).
+/// </summary>
+public class AuthorsReferenceGoldenTests : MambaGoldenChecks
+{
+    private const string Family = "mamba-authors";
+
+    public AuthorsReferenceGoldenTests() : base(Family) { }
+
+    [GoldenFact("fp32-untied", Family)]
+    public void Fp32UntiedLogits() => CheckLogits("fp32-untied", DType.Float32, 1e-4);
+
+    [GoldenFact("fp32-untied", Family)]
+    public void Fp32UntiedGreedy() => CheckGreedy("fp32-untied");
+
+    [GoldenFact("fp32-tied", Family)]
+    public void Fp32TiedLogits() => CheckLogits("fp32-tied", DType.Float32, 1e-4);
+
+    [GoldenFact("fp32-tied", Family)]
+    public void Fp32TiedGreedy() => CheckGreedy("fp32-tied");
+
+    [GoldenFact("bf16", Family)]
+    public void Bf16WeightsInFp32Logits() => CheckLogits("bf16", DType.Float32, 1e-4);
+
+    [GoldenFact("bf16", Family)]
+    public void Bf16ComputeLogits() => CheckLogits("bf16", DType.BFloat16, 3e-2);
+
+    [GoldenFact("bf16", Family)]
+    public void Bf16Greedy() => CheckGreedy("bf16");
+}
+
+/// <summary>Checks a model folder holding config.json, weights and golden.json (input ids, logits, greedy tokens).</summary>
+public abstract class MambaGoldenChecks(string family) : CpuTest
+{
+    private sealed record Golden(int[] InputIds, float[] Logits, int Vocab, int[] GreedyNewTokens);
+
+    private static Golden Read(string directory)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
+        var root = json.RootElement;
+        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var rows = root.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+        Assert.Equal(ids.Length, rows.Length);
+        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        return new Golden(ids, rows.SelectMany(r => r).ToArray(), rows[0].Length, greedy);
+    }
+
+    protected void CheckLogits(string fixture, DType dtype, double tolerance)
+    {
+        string directory = GoldenFixtures.Find(fixture, family)!;
+        var golden = Read(directory);
+        using var model = AutoModel.Load(directory, Cpu, dtype);
+        Assert.Equal(golden.Vocab, model.VocabSize);
+        using var cache = model.CreateCache(1);
+        using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
+        MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), logits.ToArray<float>(), tolerance, $"{fixture} {dtype.Name()}");
+    }
+
+    protected void CheckGreedy(string fixture)
+    {
+        string directory = GoldenFixtures.Find(fixture, family)!;
+        var golden = Read(directory);
+        using var model = AutoModel.Load(directory, Cpu, DType.Float32);
+        int[] generated = new TextGenerator(model).Generate(golden.InputIds,
+            GenerationOptions.Greedy(golden.GreedyNewTokens.Length) with { StopTokenIds = [] });
+        Assert.Equal(golden.GreedyNewTokens, generated);
+    }
 }
