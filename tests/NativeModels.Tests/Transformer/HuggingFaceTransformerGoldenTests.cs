@@ -11,44 +11,11 @@ namespace NativeModels.Tests.Transformer;
 /// their logits and greedy continuations, made by tests/fixtures/transformer/make_goldens.py. Skipped until that
 /// script has been run.
 /// </summary>
-public class HuggingFaceTransformerGoldenTests : CpuTest
+public class HuggingFaceTransformerGoldenTests : TransformerGoldenChecks
 {
     private const string Family = "transformer";
 
-    private sealed record Golden(string ModelType, int[] InputIds, float[] Logits, int Vocab, int[] GreedyNewTokens);
-
-    private static Golden Read(string directory)
-    {
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
-        var root = json.RootElement;
-        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        var rows = root.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
-        Assert.Equal(ids.Length, rows.Length);
-        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        return new Golden(root.GetProperty("model_type").GetString()!, ids, rows.SelectMany(r => r).ToArray(), rows[0].Length, greedy);
-    }
-
-    private void CheckLogits(string fixture)
-    {
-        string directory = GoldenFixtures.Find(fixture, Family)!;
-        var golden = Read(directory);
-        using var model = AutoModel.Load(directory, Cpu, DType.Float32);
-        Assert.Equal(golden.ModelType, model.ModelType);
-        Assert.Equal(golden.Vocab, model.VocabSize);
-        using var cache = model.CreateCache(1);
-        using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
-        MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), logits.ToArray<float>(), 1e-4, fixture);
-    }
-
-    private void CheckGreedy(string fixture)
-    {
-        string directory = GoldenFixtures.Find(fixture, Family)!;
-        var golden = Read(directory);
-        using var model = AutoModel.Load(directory, Cpu, DType.Float32);
-        int[] generated = new TextGenerator(model).Generate(golden.InputIds,
-            GenerationOptions.Greedy(golden.GreedyNewTokens.Length) with { StopTokenIds = [] });
-        Assert.Equal(golden.GreedyNewTokens, generated);
-    }
+    public HuggingFaceTransformerGoldenTests() : base(Family) { }
 
     [GoldenFact("llama-gqa", Family)]
     public void LlamaGqaLogits() => CheckLogits("llama-gqa");
@@ -67,4 +34,70 @@ public class HuggingFaceTransformerGoldenTests : CpuTest
 
     [GoldenFact("qwen3", Family)]
     public void Qwen3Greedy() => CheckGreedy("qwen3");
+}
+
+/// <summary>
+/// Against Meta's reference Llama (meta-llama/llama-models models/llama3/model.py): tiny models converted to the
+/// Hugging Face layout, made by tests/fixtures/llama-meta/make_goldens.py (committed). The llama3-rope prompt is 384
+/// tokens long because llama3 scaling only changes frequencies with wavelengths beyond 2048 positions.
+/// </summary>
+public class MetaLlamaGoldenTests : TransformerGoldenChecks
+{
+    private const string Family = "llama-meta";
+
+    public MetaLlamaGoldenTests() : base(Family) { }
+
+    [GoldenFact("llama-gqa", Family)]
+    public void LlamaGqaLogits() => CheckLogits("llama-gqa");
+
+    [GoldenFact("llama-gqa", Family)]
+    public void LlamaGqaGreedy() => CheckGreedy("llama-gqa");
+
+    [GoldenFact("llama3-rope", Family)]
+    public void Llama3RopeLogits() => CheckLogits("llama3-rope");
+
+    [GoldenFact("llama3-rope", Family)]
+    public void Llama3RopeGreedy() => CheckGreedy("llama3-rope");
+}
+
+/// <summary>Checks a model folder holding config.json, weights and golden.json: model_type, input ids, the logits of
+/// the positions from logits_first_position (default 0) on, and the greedy continuation.</summary>
+public abstract class TransformerGoldenChecks(string family) : CpuTest
+{
+    private sealed record Golden(string ModelType, int[] InputIds, int FirstPosition, float[] Logits, int Vocab, int[] GreedyNewTokens);
+
+    private static Golden Read(string directory)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
+        var root = json.RootElement;
+        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        int first = root.TryGetProperty("logits_first_position", out var f) ? f.GetInt32() : 0;
+        var rows = root.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+        Assert.Equal(ids.Length - first, rows.Length);
+        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        return new Golden(root.GetProperty("model_type").GetString()!, ids, first, rows.SelectMany(r => r).ToArray(), rows[0].Length, greedy);
+    }
+
+    protected void CheckLogits(string fixture)
+    {
+        string directory = GoldenFixtures.Find(fixture, family)!;
+        var golden = Read(directory);
+        using var model = AutoModel.Load(directory, Cpu, DType.Float32);
+        Assert.Equal(golden.ModelType, model.ModelType);
+        Assert.Equal(golden.Vocab, model.VocabSize);
+        using var cache = model.CreateCache(1);
+        using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
+        float[] ours = logits.ToArray<float>().AsSpan(golden.FirstPosition * golden.Vocab).ToArray();
+        MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), ours, 1e-4, fixture);
+    }
+
+    protected void CheckGreedy(string fixture)
+    {
+        string directory = GoldenFixtures.Find(fixture, family)!;
+        var golden = Read(directory);
+        using var model = AutoModel.Load(directory, Cpu, DType.Float32);
+        int[] generated = new TextGenerator(model).Generate(golden.InputIds,
+            GenerationOptions.Greedy(golden.GreedyNewTokens.Length) with { StopTokenIds = [] });
+        Assert.Equal(golden.GreedyNewTokens, generated);
+    }
 }
