@@ -4,6 +4,9 @@
 // 16-byte cp.async (cg, zero-filling rows past the end), and the XOR swizzle
 // of the shared-memory tiles. Callers guard their use with
 // `#if __CUDA_ARCH__ >= 800`; the host never selects them on older devices.
+// Compiled for the CPU simulator of the native tests (NM_CUDA_SIM,
+// tests/native/cuda_sim), each primitive calls the simulator's emulation of
+// the same PTX instruction instead.
 #pragma once
 
 #include <cuda_bf16.h>
@@ -30,19 +33,25 @@ __device__ __forceinline__ int swz(int row, int col) {
 
 // 16-byte global -> shared copy; src_bytes = 0 writes zeros (rows past the end).
 __device__ __forceinline__ void cp_async16(void* smem, const void* gmem, int src_bytes) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::cp_async16(smem, gmem, src_bytes);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_u32(smem)), "l"(gmem),
                  "r"(src_bytes));
 #endif
 }
 __device__ __forceinline__ void cp_async_commit() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::cp_async_commit();
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile("cp.async.commit_group;\n" ::);
 #endif
 }
 template <int N>
 __device__ __forceinline__ void cp_async_wait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::cp_async_wait(N);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
 }
@@ -51,7 +60,9 @@ __device__ __forceinline__ void cp_async_wait() {
 // matrix i / 8, row i % 8. Register j receives matrix j in the mma fragment
 // layout (row lane / 4, columns 2 * (lane % 4) + {0, 1}).
 __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* smem) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::ldmatrix_x4(r, smem, false);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(smem_u32(smem)));
@@ -59,7 +70,9 @@ __device__ __forceinline__ void ldmatrix_x4(uint32_t (&r)[4], const void* smem) 
 }
 // The same, each matrix transposed (V is stored [key][dim] but is the k x n operand).
 __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t (&r)[4], const void* smem) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::ldmatrix_x4(r, smem, true);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\n"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(smem_u32(smem)));
@@ -72,7 +85,9 @@ __device__ __forceinline__ void mma16816(float (&c)[4], const uint32_t (&a)[4], 
 
 template <>
 __device__ __forceinline__ void mma16816<__half>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0, uint32_t b1) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::mma_m16n8k16(c, a, b0, b1, ::sim::MmaType::F16);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile(
         "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
         "{%0, %1, %2, %3};\n"
@@ -84,7 +99,9 @@ __device__ __forceinline__ void mma16816<__half>(float (&c)[4], const uint32_t (
 template <>
 __device__ __forceinline__ void mma16816<__nv_bfloat16>(float (&c)[4], const uint32_t (&a)[4], uint32_t b0,
                                                         uint32_t b1) {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+#if defined(NM_CUDA_SIM)
+    ::sim::mma_m16n8k16(c, a, b0, b1, ::sim::MmaType::BF16);
+#elif defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
     asm volatile(
         "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
         "{%0, %1, %2, %3};\n"

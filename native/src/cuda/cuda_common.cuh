@@ -15,6 +15,15 @@
 
 #include "../core/half.h"
 
+// A kernel's dynamic shared memory as an array of T: `extern __shared__ T
+// name[]`. Under the CPU simulator of the native tests (NM_CUDA_SIM,
+// tests/native/cuda_sim) it is the launch's buffer instead.
+#if defined(NM_CUDA_SIM)
+#define NM_DYNAMIC_SHARED(T, name) T* const name = ::sim::dynamic_shared<T>()
+#else
+#define NM_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 namespace nm {
 namespace cu {
 
