@@ -94,6 +94,12 @@ public static unsafe partial class NativeMethods
     [LibraryImport(NativeAbi.LibraryName)]
     public static partial int nm_tensor_zero(IntPtr tensor);
 
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_tensor_copy_bytes(IntPtr dst, ulong dstOffset, IntPtr src, ulong srcOffset, ulong bytes);
+
+    [LibraryImport(NativeAbi.LibraryName)]
+    public static partial int nm_tensor_zero_bytes(IntPtr tensor, ulong offset, ulong bytes);
+
     // ---- operators (optional tensors are IntPtr.Zero for NULL)
     [LibraryImport(NativeAbi.LibraryName)]
     public static partial int nm_gemm(IntPtr context, IntPtr a, IntPtr b, IntPtr bias, IntPtr c,

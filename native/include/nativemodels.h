@@ -162,6 +162,15 @@ NM_API nm_status nm_tensor_download(const nm_tensor* t, uint64_t offset, void* d
  * (then it goes through host memory and synchronises both). */
 NM_API nm_status nm_tensor_copy(nm_tensor* dst, const nm_tensor* src);
 NM_API nm_status nm_tensor_zero(nm_tensor* t);
+/* Byte ranges of tensors (any dtype): copies `bytes` bytes from src at byte
+ * `src_offset` to dst at byte `dst_offset`. Within one context the copy stays
+ * on the device (stream-ordered, asynchronous on CUDA); across contexts it goes
+ * through host memory and synchronises both. Both ranges must lie inside their
+ * tensors; two ranges of the same tensor must not overlap. */
+NM_API nm_status nm_tensor_copy_bytes(nm_tensor* dst, uint64_t dst_offset, const nm_tensor* src,
+                                      uint64_t src_offset, uint64_t bytes);
+/* Sets `bytes` bytes at byte `offset` to zero (stream-ordered on CUDA). */
+NM_API nm_status nm_tensor_zero_bytes(nm_tensor* t, uint64_t offset, uint64_t bytes);
 
 /* ------------------------------------------------------------ operators */
 /* All operators: ctx must be the context of every tensor passed. `out` may be

@@ -147,6 +147,52 @@ TEST(Core, CopyAcrossContexts) {
     EXPECT_EQ(download(two, b), (std::vector<float>{7, 8, 9}));
 }
 
+TEST(Core, CopyBytesBetweenRangesAndContexts) {
+    Context one("cpu"), two("cpu");
+    Tensor a = make_tensor(one, NM_DTYPE_F32, {2, 3}, {1, 2, 3, 4, 5, 6});
+    Tensor b = make_tensor(one, NM_DTYPE_F32, {4});
+    Tensor c = make_tensor(two, NM_DTYPE_F32, {3});
+    EXPECT_NM_OK(nm_tensor_copy_bytes(b, 4, a, 12, 8));  // b[1..2] = a row 1, first two
+    EXPECT_EQ(download(one, b), (std::vector<float>{0, 4, 5, 0}));
+    EXPECT_NM_OK(nm_tensor_copy_bytes(c, 0, a, 0, 12));  // across contexts, through host memory
+    EXPECT_EQ(download(two, c), (std::vector<float>{1, 2, 3}));
+    EXPECT_NM_OK(nm_tensor_copy_bytes(a, 0, a, 12, 12));  // within one tensor, disjoint
+    EXPECT_EQ(download(one, a), (std::vector<float>{4, 5, 6, 4, 5, 6}));
+    EXPECT_NM_OK(nm_tensor_copy_bytes(b, 16, a, 24, 0));  // empty ranges at the ends are fine
+    EXPECT_NM_OK(nm_tensor_zero_bytes(a, 4, 8));
+    EXPECT_EQ(download(one, a), (std::vector<float>{4, 0, 0, 4, 5, 6}));
+}
+
+TEST(Core, CopyBytesChecksRanges) {
+    Context ctx("cpu");
+    Tensor a = make_tensor(ctx, NM_DTYPE_F32, {4});
+    Tensor b = make_tensor(ctx, NM_DTYPE_F16, {4});
+    EXPECT_NM_ERROR(nm_tensor_copy_bytes(b, 4, a, 0, 8), NM_ERR_INVALID_ARGUMENT,
+                    "dst_offset: range [4, 12) is outside the tensor's 8 bytes");
+    EXPECT_NM_ERROR(nm_tensor_copy_bytes(a, 0, b, 6, 4), NM_ERR_INVALID_ARGUMENT,
+                    "src_offset: range [6, 10) is outside the tensor's 8 bytes");
+    EXPECT_NM_ERROR(nm_tensor_copy_bytes(a, 4, a, 0, 8), NM_ERR_INVALID_ARGUMENT, "overlaps the source range [0, 8)");
+    EXPECT_NM_ERROR(nm_tensor_copy_bytes(nullptr, 0, a, 0, 4), NM_ERR_INVALID_ARGUMENT, "dst");
+    EXPECT_NM_ERROR(nm_tensor_zero_bytes(a, 12, 8), NM_ERR_INVALID_ARGUMENT,
+                    "offset: range [12, 20) is outside the tensor's 16 bytes");
+    EXPECT_NM_ERROR(nm_tensor_zero_bytes(a, ~0ull, 2), NM_ERR_INVALID_ARGUMENT, "outside the tensor's 16 bytes");
+}
+
+TEST(Core, CopyBytesOnCuda) {
+    std::string why;
+    if (!cuda_available(&why)) GTEST_SKIP() << why;
+    Context gpu("cuda"), cpu("cpu");
+    Tensor a = make_tensor(gpu, NM_DTYPE_F32, {2, 3}, {1, 2, 3, 4, 5, 6});
+    Tensor b = make_tensor(gpu, NM_DTYPE_F32, {4});
+    Tensor c = make_tensor(cpu, NM_DTYPE_F32, {3});
+    EXPECT_NM_OK(nm_tensor_copy_bytes(b, 4, a, 12, 8));
+    EXPECT_NM_OK(nm_tensor_zero_bytes(a, 4, 8));
+    EXPECT_NM_OK(nm_tensor_copy_bytes(c, 0, a, 12, 12));  // device to host context
+    EXPECT_EQ(download(gpu, b), (std::vector<float>{0, 4, 5, 0}));
+    EXPECT_EQ(download(gpu, a), (std::vector<float>{1, 0, 0, 4, 5, 6}));
+    EXPECT_EQ(download(cpu, c), (std::vector<float>{4, 5, 6}));
+}
+
 TEST(Core, CpuThreads) {
     EXPECT_NM_OK(nm_cpu_set_num_threads(1));
     EXPECT_EQ(nm_cpu_num_threads(), 1);

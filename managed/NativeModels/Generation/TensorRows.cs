@@ -49,7 +49,8 @@ public static unsafe class TensorRows
     public static void Zero(Tensor tensor, long start, long count)
     {
         long rowBytes = CheckRange(tensor, start, count);
-        Upload(tensor, start * rowBytes, new byte[checked(rowBytes * count)]);
+        using var self = new HandleLease(tensor.Handle);
+        NativeStatus.Check(NativeMethods.nm_tensor_zero_bytes(self.Pointer, (ulong)(start * rowBytes), (ulong)(count * rowBytes)));
     }
 
     /// <summary>destination rows [destinationStart, +count) = source rows [sourceStart, +count). Both tensors must have
@@ -67,8 +68,9 @@ public static unsafe class TensorRows
         {
             throw new ArgumentException($"row copy between rows of {rowBytes} and {RowBytes(destination)} bytes");
         }
-        byte[] bytes = Read(source, sourceStart, count);
-        Write(destination, destinationStart, bytes);
+        CheckRange(source, sourceStart, count);
+        CheckRange(destination, destinationStart, count);
+        CopyBytes(source, sourceStart * rowBytes, destination, destinationStart * rowBytes, count * rowBytes);
     }
 
     /// <summary>A new tensor holding the given rows of <paramref name="source"/>, in that order (rows may repeat).</summary>
@@ -81,22 +83,22 @@ public static unsafe class TensorRows
         }
         long[] shape = source.Shape;
         long rowBytes = source.NBytes / shape[0];
-        var all = new byte[source.NBytes];
-        Download(source, 0, all);
-        var gathered = new byte[checked(rowBytes * rows.Length)];
-        for (int i = 0; i < rows.Length; i++)
+        foreach (int row in rows)
         {
-            if (rows[i] < 0 || rows[i] >= shape[0])
+            if (row < 0 || row >= shape[0])
             {
-                throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[i]} is outside [0, {shape[0]})");
+                throw new ArgumentOutOfRangeException(nameof(rows), $"row {row} is outside [0, {shape[0]})");
             }
-            all.AsSpan(checked((int)(rows[i] * rowBytes)), (int)rowBytes).CopyTo(gathered.AsSpan(checked((int)(i * rowBytes))));
         }
         shape[0] = rows.Length;
         var result = Tensor.Zeros(source.Device, source.DType, shape);
         try
         {
-            Upload(result, 0, gathered);
+            // Row by row on the device: no round trip through host memory.
+            for (int i = 0; i < rows.Length; i++)
+            {
+                CopyBytes(source, rows[i] * rowBytes, result, i * rowBytes, rowBytes);
+            }
             return result;
         }
         catch
@@ -104,6 +106,19 @@ public static unsafe class TensorRows
             result.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Bytes [sourceOffset, +bytes) of source into destination at destinationOffset: on the device within one
+    /// context, through host memory across contexts.</summary>
+    private static void CopyBytes(Tensor source, long sourceOffset, Tensor destination, long destinationOffset, long bytes)
+    {
+        if (bytes == 0)
+        {
+            return;
+        }
+        using var from = new HandleLease(source.Handle);
+        using var to = new HandleLease(destination.Handle);
+        NativeStatus.Check(NativeMethods.nm_tensor_copy_bytes(to.Pointer, (ulong)destinationOffset, from.Pointer, (ulong)sourceOffset, (ulong)bytes));
     }
 
     private static long CheckRange(Tensor tensor, long start, long count)

@@ -1,5 +1,6 @@
 // tensor_api.cpp — nm_tensor_*: allocation, shape, host/device copies.
 #include <cstring>
+#include <cstdint>
 #include <vector>
 
 #include "validate.h"
@@ -29,15 +30,20 @@ nm_status check_dims(int32_t ndim, const int64_t* shape, uint64_t* numel) {
     return NM_OK;
 }
 
+// A byte range [offset, offset + bytes) inside tensor `t` (named `name` in the message).
+nm_status check_tensor_range(const nm_tensor* t, uint64_t offset, uint64_t bytes, const char* name) {
+    if (offset > t->nbytes || bytes > t->nbytes - offset) {
+        const uint64_t end = offset > UINT64_MAX - bytes ? UINT64_MAX : offset + bytes;  // saturated for the message
+        return set_error(NM_ERR_INVALID_ARGUMENT, "%s: range [%llu, %llu) is outside the tensor's %llu bytes", name,
+                         (unsigned long long)offset, (unsigned long long)end, (unsigned long long)t->nbytes);
+    }
+    return NM_OK;
+}
+
 nm_status check_range(const nm_tensor* t, uint64_t offset, uint64_t bytes, const void* host, const char* host_name) {
     if (bytes == 0) return NM_OK;
     NM_TRY(check_not_null(host, host_name));
-    if (offset > t->nbytes || bytes > t->nbytes - offset)
-        return set_error(NM_ERR_INVALID_ARGUMENT,
-                         "bytes: range [%llu, %llu) is outside the tensor's %llu bytes",
-                         (unsigned long long)offset, (unsigned long long)(offset + bytes),
-                         (unsigned long long)t->nbytes);
-    return NM_OK;
+    return check_tensor_range(t, offset, bytes, "bytes");
 }
 
 }  // namespace
@@ -177,6 +183,38 @@ NM_API nm_status nm_tensor_zero(nm_tensor* t) {
     return guard([&]() -> nm_status {
         NM_TRY(check_tensor(t, "t"));
         return t->ctx->backend->zero(t->view.data, t->nbytes);
+    });
+}
+
+NM_API nm_status nm_tensor_copy_bytes(nm_tensor* dst, uint64_t dst_offset, const nm_tensor* src, uint64_t src_offset,
+                                      uint64_t bytes) {
+    return guard([&]() -> nm_status {
+        NM_TRY(check_tensor(dst, "dst"));
+        NM_TRY(check_tensor(src, "src"));
+        NM_TRY(check_tensor_range(dst, dst_offset, bytes, "dst_offset"));
+        NM_TRY(check_tensor_range(src, src_offset, bytes, "src_offset"));
+        if (bytes == 0) return NM_OK;
+        if (src->view.data == dst->view.data && src_offset < dst_offset + bytes && dst_offset < src_offset + bytes)
+            return set_error(NM_ERR_INVALID_ARGUMENT, "dst_offset: range [%llu, %llu) overlaps the source range [%llu, %llu)",
+                             (unsigned long long)dst_offset, (unsigned long long)(dst_offset + bytes),
+                             (unsigned long long)src_offset, (unsigned long long)(src_offset + bytes));
+        char* to = static_cast<char*>(dst->view.data) + dst_offset;
+        const char* from = static_cast<const char*>(src->view.data) + src_offset;
+        if (src->ctx == dst->ctx) return dst->ctx->backend->copy(to, from, bytes);
+        std::vector<char> host(bytes);
+        NM_TRY(src->ctx->backend->download(host.data(), from, bytes));
+        NM_TRY(src->ctx->backend->synchronize());
+        NM_TRY(dst->ctx->backend->upload(to, host.data(), bytes));
+        return dst->ctx->backend->synchronize();
+    });
+}
+
+NM_API nm_status nm_tensor_zero_bytes(nm_tensor* t, uint64_t offset, uint64_t bytes) {
+    return guard([&]() -> nm_status {
+        NM_TRY(check_tensor(t, "t"));
+        NM_TRY(check_tensor_range(t, offset, bytes, "offset"));
+        if (bytes == 0) return NM_OK;
+        return t->ctx->backend->zero(static_cast<char*>(t->view.data) + offset, bytes);
     });
 }
 
