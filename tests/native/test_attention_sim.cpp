@@ -46,7 +46,7 @@ sim::DeviceBuffer upload(nm_dtype dtype, const std::vector<float>& values) {
     return b;
 }
 
-std::vector<float> read(nm_dtype dtype, const sim::DeviceBuffer& b, size_t n) {
+std::vector<float> read_back(nm_dtype dtype, const sim::DeviceBuffer& b, size_t n) {
     std::vector<float> out(n);
     for (size_t i = 0; i < n; ++i) out[i] = nm::load_float(b.data(), dtype, int64_t(i));
     return out;
@@ -172,8 +172,8 @@ AttnOut run_sim(const AttnCase& c, nm_dtype dtype, int64_t d, const AttnData& x,
         sim::launch(l.kernel, l.grid, l.block, l.smem, nm::tile_prefill_params(a, cu_q, cu_k));
     }
     AttnOut r;
-    r.out = read(dtype, out, size_t(tq * c.hq * d));
-    if (c.lse) r.lse = read(NM_DTYPE_F32, lse, size_t(c.hq * tq));
+    r.out = read_back(dtype, out, size_t(tq * c.hq * d));
+    if (c.lse) r.lse = read_back(NM_DTYPE_F32, lse, size_t(c.hq * tq));
     return r;
 }
 
@@ -374,7 +374,7 @@ void check_decode(const DecodeCase& c, nm_dtype dtype, int64_t d, int sms, bool 
     } catch (const sim::Error& e) {
         FAIL() << e.what();
     }
-    const std::vector<float> got = read(dtype, out, size_t(rows * c.hq * d));
+    const std::vector<float> got = read_back(dtype, out, size_t(rows * c.hq * d));
     size_t at = 0;
     const double e = worst_error(got, want, &at);
     if (std::getenv("NM_SIM_VERBOSE"))
