@@ -245,22 +245,26 @@ INSTANTIATE_TEST_SUITE_P(Sim, FlashSim,
                                     std::to_string(std::get<1>(info.param));
                          });
 
-// The other schedules: warps (and lanes) in reverse order, and cp.async
-// copies landing at once (which exposes a buffer refilled while another warp
-// still reads it, where deferred copies expose reads before the wait).
+// The other schedules: warps (and lanes) in reverse order, cp.async copies
+// landing at once (which exposes a buffer refilled while another warp still
+// reads it, where deferred copies expose reads before the wait), and
+// shuffled orders with copies landing at random.
 TEST(FlashSim, OtherSchedules) {
-    for (bool reverse : {false, true})
-        for (bool eager : {false, true}) {
-            if (!reverse && !eager) continue;  // the default, covered above
-            sim::Options o;
-            o.reverse = reverse;
-            o.eager_cp_async = eager;
-            sim::ScopedOptions scoped(o);
-            SCOPED_TRACE(std::string(reverse ? "reverse" : "forward") + (eager ? ", eager cp.async" : ""));
-            check_prefill(flash_cases()[0], NM_DTYPE_F16, 128, true);
-            check_prefill(flash_cases()[4], NM_DTYPE_BF16, 64, true);
-            check_prefill(flash_cases()[3], NM_DTYPE_F16, 256, true);
-        }
+    std::vector<sim::Options> schedules(5);
+    schedules[0].reverse = true;
+    schedules[1].eager_cp_async = true;
+    schedules[2].reverse = schedules[2].eager_cp_async = true;
+    schedules[3].shuffle_seed = 1;
+    schedules[4].shuffle_seed = 2;
+    for (const sim::Options& o : schedules) {
+        sim::ScopedOptions scoped(o);
+        SCOPED_TRACE(std::string(o.reverse ? "reverse" : "forward") + (o.eager_cp_async ? ", eager cp.async" : "") +
+                     (o.shuffle_seed ? ", shuffle " + std::to_string(o.shuffle_seed) : ""));
+        check_prefill(flash_cases()[0], NM_DTYPE_F16, 128, true);
+        check_prefill(flash_cases()[4], NM_DTYPE_BF16, 64, true);
+        check_prefill(flash_cases()[3], NM_DTYPE_F16, 256, true);
+        check_prefill(flash_cases()[4], NM_DTYPE_F32, 64, false);
+    }
 }
 
 // A CTA that walks several sequences (gridDim.z < batch, which the host

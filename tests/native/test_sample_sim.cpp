@@ -255,4 +255,19 @@ TEST(SampleSim, SpecialValues) {
     check_same("no finite value, greedy", NM_DTYPE_F32, 4, vocab, none, nm_sampling_params{0.f, 0, 1.f}, 1, 0);
 }
 
+// Warps and lanes in reverse order, and shuffled.
+TEST(SampleSim, OtherSchedules) {
+    std::vector<sim::Options> schedules(3);
+    schedules[0].reverse = true;
+    schedules[1].shuffle_seed = 1;
+    schedules[2].shuffle_seed = 2;
+    const int64_t rows = 4, vocab = 2500;
+    const std::vector<float> logits = quantised(size_t(rows * vocab), 9, 0.125f);
+    for (const sim::Options& o : schedules) {
+        sim::ScopedOptions scoped(o);
+        for (const nm_sampling_params& p : {nm_sampling_params{0.9f, 30, 0.7f}, nm_sampling_params{0.f, 0, 1.f}})
+            check_same("schedule", NM_DTYPE_BF16, rows, vocab, logits, p, 8, 2);
+    }
+}
+
 }  // namespace

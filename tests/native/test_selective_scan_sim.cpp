@@ -226,13 +226,19 @@ TEST_P(ScanSim, SimpleMatchesCpuBackend) {
 INSTANTIATE_TEST_SUITE_P(Sim, ScanSim, ::testing::Values(NM_DTYPE_F32, NM_DTYPE_F16, NM_DTYPE_BF16),
                          [](const auto& info) { return std::string(nm_dtype_name(info.param)); });
 
+// Warps and lanes in reverse order, and shuffled.
 TEST(ScanSim, OtherSchedules) {
-    sim::Options o;
-    o.reverse = true;
-    sim::ScopedOptions scoped(o);
-    check_scan(chunked_cases()[0], NM_DTYPE_F32);
-    check_scan(chunked_cases()[1], NM_DTYPE_BF16);
-    check_scan(simple_cases()[1], NM_DTYPE_F32);
+    std::vector<sim::Options> schedules(3);
+    schedules[0].reverse = true;
+    schedules[1].shuffle_seed = 1;
+    schedules[2].shuffle_seed = 2;
+    for (const sim::Options& o : schedules) {
+        sim::ScopedOptions scoped(o);
+        SCOPED_TRACE(o.reverse ? "reverse" : "shuffle " + std::to_string(o.shuffle_seed));
+        check_scan(chunked_cases()[0], NM_DTYPE_F32);
+        check_scan(chunked_cases()[1], NM_DTYPE_BF16);
+        check_scan(simple_cases()[1], NM_DTYPE_F32);
+    }
 }
 
 // ---------------------------------------------------------- state update

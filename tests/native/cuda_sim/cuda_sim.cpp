@@ -38,6 +38,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +46,8 @@
 #include <map>
 #include <mutex>
 #include <new>
+#include <numeric>
+#include <random>
 #include <vector>
 
 #if !defined(__x86_64__)
@@ -53,8 +56,20 @@
 
 namespace sim {
 
+// NM_CUDA_SIM_SCHEDULE (words "reverse", "eager", "shuffle=<seed>") sets the
+// defaults, so that a whole test run can use another schedule.
 Options& options() {
-    static Options o;
+    static Options o = [] {
+        Options d;
+        if (const char* env = std::getenv("NM_CUDA_SIM_SCHEDULE")) {
+            const std::string s = env;
+            d.reverse = s.find("reverse") != std::string::npos;
+            d.eager_cp_async = s.find("eager") != std::string::npos;
+            const size_t at = s.find("shuffle=");
+            if (at != std::string::npos) d.shuffle_seed = std::strtoull(s.c_str() + at + 8, nullptr, 10);
+        }
+        return d;
+    }();
     return o;
 }
 
@@ -214,6 +229,7 @@ struct BlockState {
     size_t smem_bytes = 0, smem_capacity = 0;
     bool failed = false;
     std::string error;
+    std::mt19937_64 rng;  // the shuffled schedule's draws
     const std::function<void()>* body = nullptr;
     Context sched;
     StackPool stacks;
@@ -314,6 +330,15 @@ void run_block(BlockState& b) {
     const int n = int(b.threads.size());
     const int nwarps = int(b.warps.size());
     const bool rev = options().reverse;
+    const uint64_t seed = options().shuffle_seed;
+    if (seed) b.rng.seed(seed * 0x9E3779B97F4A7C15ull + stats().blocks);
+    std::vector<int> warp_order(static_cast<size_t>(nwarps)), lane_order(32);
+    std::iota(warp_order.begin(), warp_order.end(), 0);
+    std::iota(lane_order.begin(), lane_order.end(), 0);
+    if (rev) {
+        std::reverse(warp_order.begin(), warp_order.end());
+        std::reverse(lane_order.begin(), lane_order.end());
+    }
     b.live = n;
     b.exited = 0;
     b.at_barrier = 0;
@@ -334,13 +359,16 @@ void run_block(BlockState& b) {
 
     for (;;) {
         bool progress = false;
+        if (seed) std::shuffle(warp_order.begin(), warp_order.end(), b.rng);
         for (int wi = 0; wi < nwarps && !b.failed; ++wi) {
-            const int w = rev ? nwarps - 1 - wi : wi;
+            const int w = warp_order[size_t(wi)];
             const int first = w * 32, count = std::min(32, n - first);
             for (bool any = true; any && !b.failed;) {
                 any = false;
-                for (int li = 0; li < count && !b.failed; ++li) {
-                    SimThread& t = b.threads[size_t(first + (rev ? count - 1 - li : li))];
+                if (seed) std::shuffle(lane_order.begin(), lane_order.end(), b.rng);
+                for (int li = 0; li < 32 && !b.failed; ++li) {
+                    if (lane_order[size_t(li)] >= count) continue;
+                    SimThread& t = b.threads[size_t(first + lane_order[size_t(li)])];
                     if (t.state != State::Runnable) continue;
                     resume(b, t);
                     any = progress = true;
@@ -662,7 +690,6 @@ uint64_t shfl(unsigned mask, uint64_t bits, int param, int width, Shfl kind) {
 
 void cp_async16(void* smem, const void* gmem, int src_bytes) {
     BlockState& b = block();
-    (void)b;
     check_shared(smem, 16, "cp.async destination");
     if (src_bytes < 0 || src_bytes > 16) fail(format("cp.async: src-size %d is not in [0, 16]", src_bytes));
     if (src_bytes > 0) {
@@ -671,7 +698,7 @@ void cp_async16(void* smem, const void* gmem, int src_bytes) {
     }
     ++stats().cp_async;
     const Copy c{static_cast<unsigned char*>(smem), static_cast<const unsigned char*>(gmem), src_bytes};
-    if (options().eager_cp_async) perform(c);
+    if (options().eager_cp_async || (options().shuffle_seed && (b.rng() & 1))) perform(c);
     else g_cur->open.push_back(c);
 }
 

@@ -158,6 +158,9 @@ struct Options {
     bool reverse = false;
     // cp.async copies are performed when issued instead of as late as a wait_group allows.
     bool eager_cp_async = false;
+    // Nonzero: warps and lanes run in an order drawn from this seed, and each
+    // cp.async lands either at issue or at its wait_group, also drawn.
+    uint64_t shuffle_seed = 0;
     // Opt-in dynamic shared memory limit per block (sm_80: 163 KiB; sm_86 / sm_89: 99 KiB).
     size_t max_dynamic_smem = 99 * 1024;
 };
