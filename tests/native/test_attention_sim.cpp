@@ -267,6 +267,54 @@ TEST(FlashSim, OtherSchedules) {
     }
 }
 
+// Random shapes: NM_SIM_RANDOM_CASES (default 6) draws, from seed
+// NM_SIM_RANDOM_SEED, of batch, lengths (empty sequences too), heads, causal,
+// windows and scale, on the flash kernel and the tile kernel alike.
+int random_cases() {
+    const char* env = std::getenv("NM_SIM_RANDOM_CASES");
+    return env ? std::atoi(env) : 6;
+}
+uint32_t random_seed() {
+    const char* env = std::getenv("NM_SIM_RANDOM_SEED");
+    return env ? uint32_t(std::strtoul(env, nullptr, 10)) : 2024u;
+}
+
+AttnCase random_case(std::mt19937& rng) {
+    auto pick = [&](int lo, int hi) { return lo + int(rng() % uint32_t(hi - lo + 1)); };
+    AttnCase c;
+    const int batch = pick(1, 3);
+    for (int b = 0; b < batch; ++b) {
+        c.lq.push_back(pick(0, 9) == 0 ? 0 : pick(1, 140));
+        c.lk.push_back(pick(0, 9) == 0 ? 0 : pick(1, 200));
+    }
+    if (offsets_of(c.lq).back() == 0) c.lq[0] = pick(1, 140);  // tensors have at least one row
+    if (offsets_of(c.lk).back() == 0) c.lk[0] = pick(1, 200);
+    c.hkv = pick(1, 2);
+    c.hq = c.hkv * pick(1, 3);
+    c.causal = pick(0, 1);
+    c.wl = pick(0, 2) == 0 ? pick(0, 80) : -1;
+    c.wr = !c.causal && pick(0, 2) == 0 ? pick(0, 80) : -1;
+    c.scale = pick(0, 1) ? 0.f : 0.05f * float(pick(1, 20));
+    c.lse = pick(0, 3) != 0;
+    c.name = "random";
+    for (size_t b = 0; b < c.lq.size(); ++b) c.name += " " + std::to_string(c.lq[b]) + "/" + std::to_string(c.lk[b]);
+    c.name += " h" + std::to_string(c.hq) + "/" + std::to_string(c.hkv) + (c.causal ? " causal" : "") + " w" +
+              std::to_string(c.wl) + "," + std::to_string(c.wr) + " s" + std::to_string(c.scale);
+    return c;
+}
+
+TEST(FlashSim, RandomShapes) {
+    std::mt19937 rng(random_seed());
+    const int n = random_cases();
+    for (int i = 0; i < n; ++i) {
+        const AttnCase c = random_case(rng);
+        const nm_dtype dtype = rng() % 2 ? NM_DTYPE_F16 : NM_DTYPE_BF16;
+        const int d = 64 << (rng() % 3);
+        check_prefill(c, dtype, d, true, 8, 0, 100 + uint32_t(i));
+        check_prefill(c, rng() % 2 ? NM_DTYPE_F32 : dtype, 8 * int(1 + rng() % 12), false, 7, 0, 200 + uint32_t(i));
+    }
+}
+
 // A CTA that walks several sequences (gridDim.z < batch, which the host
 // only chooses beyond 65535 sequences): its shared Q tile is reloaded.
 TEST(FlashSim, SequencesPerCta) {
