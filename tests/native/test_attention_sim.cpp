@@ -12,8 +12,9 @@
 
 #include "cuda/attention_kernels.cuh"
 
-#include <chrono>
 #include <cstdio>
+#include <numeric>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -187,7 +188,8 @@ double out_tolerance(nm_dtype dtype) {
     }
 }
 // lse comes from unrounded float32 scores and sums on both sides.
-constexpr double kLseTolerance = 2e-6;  // 3e-7 seen
+// (3e-7 seen on the default cases; float32 dot products of 96 terms with scores near 20: 2.4e-6.)
+constexpr double kLseTolerance = 1e-5;
 
 void check_prefill(const AttnCase& c, nm_dtype dtype, int64_t d, bool expect_flash, int cc_major = 8,
                    unsigned grid_z = 0, uint32_t seed = 7) {
@@ -452,6 +454,43 @@ TEST_P(DecodeSim, MatchesCpuBackend) {
     for (const DecodeCase& c : decode_cases()) {
         check_decode(c, dtype, d, 132, true);  // H100: keys split over CTAs, then combined
         check_decode(c, dtype, d, 1, false);   // one multiprocessor: one split
+    }
+}
+
+TEST(DecodeSim, RandomShapes) {
+    std::mt19937 rng(random_seed() + 1);
+    auto pick = [&](int lo, int hi) { return lo + int(rng() % uint32_t(hi - lo + 1)); };
+    const int n = random_cases();
+    for (int i = 0; i < n; ++i) {
+        DecodeCase c;
+        const int batch = pick(1, 4);
+        c.queries = pick(1, 5);
+        c.capacity = pick(c.queries, 900);
+        c.num_slots = batch + pick(0, 2);
+        std::vector<int32_t> slots(size_t(c.num_slots));
+        std::iota(slots.begin(), slots.end(), 0);
+        std::shuffle(slots.begin(), slots.end(), rng);
+        for (int b = 0; b < batch; ++b) {
+            c.slots.push_back(slots[size_t(b)]);
+            c.lens.push_back(pick(c.queries, int(c.capacity)));
+        }
+        c.hkv = pick(1, 3);
+        c.hq = c.hkv * pick(1, 6);
+        c.causal = pick(0, 1);
+        c.wl = pick(0, 2) == 0 ? pick(0, 300) : -1;
+        c.wr = !c.causal && pick(0, 3) == 0 ? pick(0, 3) : -1;
+        c.name = "random decode";
+        const nm_dtype dtype = kFloatDtypes[rng() % 3];
+        const int d = 4 * pick(4, 40);
+        for (int sms : {132, pick(1, 40)}) {
+            const nm::AttentionDecodeArgs probe = [&] {
+                nm::AttentionDecodeArgs a;
+                a.batch = batch, a.queries = c.queries, a.heads_q = c.hq, a.heads_kv = c.hkv, a.head_dim = d;
+                a.cache_lens = c.lens.data();
+                return a;
+            }();
+            check_decode(c, dtype, d, sms, nm::decode_plan(probe, sms).splits > 1);
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 #include "cuda/selective_scan_kernels.cuh"
 
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -88,7 +89,9 @@ ScanData make_data(const ScanCase& c, nm_dtype dtype, uint32_t seed) {
     x.c = round_to(dtype, random_floats(bc, seed + 4));
     x.d_skip = round_to(dtype, random_floats(size_t(c.channels), seed + 5));
     x.z = round_to(dtype, random_floats(bld, seed + 6, -2.f, 2.f));
-    x.bias = random_floats(size_t(c.channels), seed + 7, -1.f, 0.5f);  // float32: mixed dtypes
+    // float32: mixed dtypes. Without softplus dt = delta + bias must stay positive (a decay, not a growth).
+    x.bias = c.softplus ? random_floats(size_t(c.channels), seed + 7, -1.f, 0.5f)
+                        : random_floats(size_t(c.channels), seed + 7, 0.f, 0.3f);
     x.h0 = random_floats(size_t(c.batch * c.channels * c.state), seed + 8);
     return x;
 }
@@ -238,6 +241,31 @@ TEST(ScanSim, OtherSchedules) {
         check_scan(chunked_cases()[0], NM_DTYPE_F32);
         check_scan(chunked_cases()[1], NM_DTYPE_BF16);
         check_scan(simple_cases()[1], NM_DTYPE_F32);
+    }
+}
+
+// Random shapes: NM_SIM_RANDOM_CASES (default 6) draws from seed
+// NM_SIM_RANDOM_SEED of sizes, groups and options.
+TEST(ScanSim, RandomShapes) {
+    const char* n_env = std::getenv("NM_SIM_RANDOM_CASES");
+    const char* seed_env = std::getenv("NM_SIM_RANDOM_SEED");
+    std::mt19937 rng(seed_env ? uint32_t(std::strtoul(seed_env, nullptr, 10)) : 2024u);
+    auto pick = [&](int lo, int hi) { return int64_t(lo + int(rng() % uint32_t(hi - lo + 1))); };
+    const int n = n_env ? std::atoi(n_env) : 6;
+    for (int i = 0; i < n; ++i) {
+        ScanCase c;
+        c.batch = pick(1, 3);
+        c.length = pick(0, 2) ? pick(1, 40) : pick(1, 1100);
+        c.state = pick(0, 3) ? pick(1, 32) : pick(1, 256);
+        const int64_t width = pick(0, 1) ? 8 * pick(1, 3) : pick(1, 12);  // channels per group
+        const int64_t groups = pick(1, 3);
+        c.channels = width * groups;
+        c.groups = pick(0, 2) ? groups : 0;
+        c.d_skip = pick(0, 1), c.z = pick(0, 1), c.bias = pick(0, 1), c.softplus = pick(0, 1), c.h0 = pick(0, 1);
+        c.expect_chunked = c.length >= 16 && (c.groups == 0 || width % 8 == 0);
+        c.name = "random B" + std::to_string(c.batch) + " L" + std::to_string(c.length) + " D" +
+                 std::to_string(c.channels) + " G" + std::to_string(c.groups) + " N" + std::to_string(c.state);
+        check_scan(c, kFloatDtypes[rng() % 3], 300 + uint32_t(i));
     }
 }
 
