@@ -188,6 +188,9 @@ __global__ void bad_source_kernel(const char* p) {
     sim::cp_async16(sim::dynamic_shared<char>(), p, 16);
 }
 
+__global__ void smem_overrun_kernel() { sim::dynamic_shared<float>()[threadIdx.x] = 1.f; }
+__global__ void global_overrun_kernel(float* p) { p[threadIdx.x] = 1.f; }
+
 void expect_error(const std::function<void()>& launch, const char* needle) {
     try {
         launch();
@@ -207,6 +210,12 @@ TEST(SimulatorSim, ReportsMisuse) {
     expect_error([&] { sim::launch(bad_source_kernel, dim3(1), dim3(1), 16, small.as<const char>() + 16); },
                  "outside every device buffer");
     expect_error([] { sim::launch(deadlock_kernel, dim3(1), dim3(2048), 0); }, "invalid block");
+    expect_error([] { sim::launch(smem_overrun_kernel, dim3(1), dim3(33), 128); }, "shared memory written outside");
+    {
+        sim::DeviceBuffer out(100 * sizeof(float));
+        expect_error([&] { sim::launch(global_overrun_kernel, dim3(1), dim3(101), 0, out.as<float>()); },
+                     "wrote outside the 400-byte device buffer");
+    }
 }
 
 }  // namespace

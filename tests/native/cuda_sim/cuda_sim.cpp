@@ -150,6 +150,16 @@ void context_switch(Context& from, Context& to) { swapcontext(&from.uc, &to.uc);
 #endif
 
 constexpr size_t kStackBytes = 256 * 1024;
+// Bytes around dynamic shared memory and device buffers that must keep
+// their 0xff fill: a kernel writing just outside its memory shows.
+constexpr size_t kGuard = 256;
+
+// First byte in [p, p + n) that is not 0xff, or nullptr.
+const unsigned char* first_written(const unsigned char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+        if (p[i] != 0xff) return p + i;
+    return nullptr;
+}
 
 // Fiber stacks, reused by every block and launch on this OS thread.
 class StackPool {
@@ -225,6 +235,7 @@ struct BlockState {
     int live = 0, exited = 0, at_barrier = 0;
     int bar_count = 0, bar_and = 1, bar_or = 0;  // predicate reductions of the barrier in progress
     int bar_result[3] = {0, 0, 0};
+    unsigned char* smem_raw = nullptr;  // kGuard bytes, then smem_capacity bytes, then kGuard bytes
     unsigned char* smem = nullptr;
     size_t smem_bytes = 0, smem_capacity = 0;
     bool failed = false;
@@ -234,7 +245,7 @@ struct BlockState {
     Context sched;
     StackPool stacks;
 
-    ~BlockState() { ::operator delete(smem, std::align_val_t(128)); }
+    ~BlockState() { ::operator delete(smem_raw, std::align_val_t(128)); }
     void fail(const std::string& msg) {
         if (!failed) error = msg;
         failed = true;
@@ -346,7 +357,8 @@ void run_block(BlockState& b) {
     b.failed = false;
     b.error.clear();
     for (WarpState& w : b.warps) w.exited = 0, w.expect = 0, w.arrived = 0, w.op = -1;
-    std::memset(b.smem, 0xff, b.smem_bytes);  // NaN in every float format: unwritten data shows
+    // NaN in every float format: unwritten data shows. The guards around it too.
+    std::memset(b.smem_raw, 0xff, b.smem_capacity + 2 * kGuard);
     for (int i = 0; i < n; ++i) {
         SimThread& t = b.threads[size_t(i)];
         t.state = State::Runnable;
@@ -378,6 +390,12 @@ void run_block(BlockState& b) {
         if (b.failed || !progress) break;
     }
     if (!b.failed && b.live > 0) b.fail(deadlock_report(b));
+    if (b.failed) return;
+    const unsigned char* below = first_written(b.smem_raw, kGuard);
+    const unsigned char* above = first_written(b.smem + b.smem_bytes, kGuard);
+    if (below || above)
+        b.fail(format("shared memory written outside its %zu bytes, at offset %td", b.smem_bytes,
+                      (below ? below : above) - b.smem));
 }
 
 // A warp collective: deposits `in`, waits for every lane of `mask`, and
@@ -564,11 +582,14 @@ void finish_mma(WarpState& w, unsigned) {
 
 // ------------------------------------------------------------ public API
 
+// Layout: kGuard bytes, the buffer (256-byte aligned), padding to a multiple
+// of 256 and kGuard more bytes; all 0xff.
 DeviceBuffer::DeviceBuffer(size_t bytes) : n_(bytes) {
-    const size_t alloc = (bytes + 255) / 256 * 256 + 256;
-    p_ = std::aligned_alloc(256, alloc);
-    if (!p_) throw std::bad_alloc();
-    std::memset(p_, 0xff, alloc);
+    const size_t alloc = kGuard + (bytes + 255) / 256 * 256 + kGuard;
+    void* raw = std::aligned_alloc(256, alloc);
+    if (!raw) throw std::bad_alloc();
+    std::memset(raw, 0xff, alloc);
+    p_ = static_cast<unsigned char*>(raw) + kGuard;
     std::lock_guard<std::mutex> lock(g_buffers_mutex);
     buffers()[reinterpret_cast<uintptr_t>(p_)] = bytes;
 }
@@ -579,7 +600,7 @@ DeviceBuffer::~DeviceBuffer() {
         std::lock_guard<std::mutex> lock(g_buffers_mutex);
         buffers().erase(reinterpret_cast<uintptr_t>(p_));
     }
-    std::free(p_);
+    std::free(static_cast<unsigned char*>(p_) - kGuard);
 }
 
 DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
@@ -590,6 +611,24 @@ DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
     }
     return *this;
 }
+
+namespace {
+
+// After a launch: the guards around every device buffer still hold 0xff.
+void check_buffer_guards() {
+    std::lock_guard<std::mutex> lock(g_buffers_mutex);
+    for (const auto& [start, bytes] : buffers()) {
+        const auto* p = reinterpret_cast<const unsigned char*>(start);
+        const size_t tail = (bytes + 255) / 256 * 256 - bytes + kGuard;
+        const unsigned char* below = first_written(p - kGuard, kGuard);
+        const unsigned char* above = first_written(p + bytes, tail);
+        if (below || above)
+            throw Error(format("cuda_sim: the kernel wrote outside the %zu-byte device buffer %p, at byte %td", bytes,
+                               static_cast<const void*>(p), (below ? below : above) - p));
+    }
+}
+
+}  // namespace
 
 void run_grid(dim3 grid, dim3 blk, size_t dynamic_smem, const std::function<void()>& body) {
     const uint64_t nthreads = uint64_t(blk.x) * blk.y * blk.z;
@@ -614,8 +653,9 @@ void run_grid(dim3 grid, dim3 blk, size_t dynamic_smem, const std::function<void
     }
     const size_t cap = std::max<size_t>(dynamic_smem, 16);
     if (b.smem_capacity < cap) {
-        ::operator delete(b.smem, std::align_val_t(128));
-        b.smem = static_cast<unsigned char*>(::operator new(cap, std::align_val_t(128)));
+        ::operator delete(b.smem_raw, std::align_val_t(128));
+        b.smem_raw = static_cast<unsigned char*>(::operator new(cap + 2 * kGuard, std::align_val_t(128)));
+        b.smem = b.smem_raw + kGuard;
         b.smem_capacity = cap;
     }
     b.smem_bytes = dynamic_smem;
@@ -635,6 +675,7 @@ void run_grid(dim3 grid, dim3 blk, size_t dynamic_smem, const std::function<void
                 run_block(b);
                 if (b.failed) throw Error("cuda_sim: " + b.error);
             }
+    check_buffer_guards();
 }
 
 void* dynamic_shared_base() { return block().smem; }

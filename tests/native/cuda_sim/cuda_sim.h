@@ -21,8 +21,9 @@
 //
 // Misuse a GPU would only answer with garbage (a collective some lanes of its
 // mask never reach, divergent __syncthreads, misaligned or non-shared
-// ldmatrix / cp.async addresses, shuffles from lanes outside the mask) makes
-// sim::launch throw sim::Error.
+// ldmatrix / cp.async addresses, shuffles from lanes outside the mask, writes
+// just outside shared memory or a device buffer) makes sim::launch throw
+// sim::Error.
 #pragma once
 
 #ifndef NM_CUDA_SIM
@@ -186,7 +187,8 @@ Stats& stats();
 
 // Host memory standing in for device memory: 256-byte aligned (like
 // cudaMalloc), filled with 0xff (NaN in every float format), and registered
-// so that cp.async sources outside every live buffer are reported.
+// so that cp.async sources outside every live buffer are reported, and so
+// that a launch that wrote into the 256 bytes before or after it fails.
 class DeviceBuffer {
 public:
     DeviceBuffer() = default;
