@@ -119,8 +119,9 @@ ScanOut run_cpu(const ScanCase& c, nm_dtype dtype, const ScanData& x) {
     return ScanOut{download(ctx, out), download(ctx, fin)};
 }
 
-// CudaBackend::selective_scan under the simulator.
-ScanOut run_sim(const ScanCase& c, nm_dtype dtype, const ScanData& x) {
+// CudaBackend::selective_scan under the simulator. grid > 0 replaces the
+// simple kernel's grid (the grid-stride loop then takes several turns).
+ScanOut run_sim(const ScanCase& c, nm_dtype dtype, const ScanData& x, unsigned grid = 0) {
     const int64_t B = c.batch, L = c.length, D = c.channels, N = c.state;
     sim::DeviceBuffer u = upload(dtype, x.u), delta = upload(dtype, x.delta), a = upload(NM_DTYPE_F32, x.a);
     sim::DeviceBuffer bm = upload(dtype, x.b), cm = upload(dtype, x.c), z = upload(dtype, x.z);
@@ -154,7 +155,7 @@ ScanOut run_sim(const ScanCase& c, nm_dtype dtype, const ScanData& x) {
     } else {
         const nm::SimpleLaunch l = nm::simple_launch(p);
         EXPECT_NE(l.kernel, nullptr);
-        if (l.kernel) sim::launch(l.kernel, dim3(l.grid), dim3(unsigned(l.block)), 0, p, l.lanes);
+        if (l.kernel) sim::launch(l.kernel, dim3(grid ? grid : l.grid), dim3(unsigned(l.block)), 0, p, l.lanes);
     }
     return ScanOut{read_back(dtype, out.data(), size_t(B * L * D)), read_back(NM_DTYPE_F32, fin.data(), size_t(B * D * N))};
 }
@@ -168,13 +169,13 @@ double out_tolerance(nm_dtype dtype) {
 }
 constexpr double kStateTolerance = 2e-5;
 
-void check_scan(const ScanCase& c, nm_dtype dtype, uint32_t seed = 5) {
+void check_scan(const ScanCase& c, nm_dtype dtype, uint32_t seed = 5, unsigned grid = 0) {
     SCOPED_TRACE(c.name + " " + nm_dtype_name(dtype));
     const ScanData x = make_data(c, dtype, seed);
     const ScanOut want = run_cpu(c, dtype, x);
     ScanOut got;
     try {
-        got = run_sim(c, dtype, x);
+        got = run_sim(c, dtype, x, grid);
     } catch (const sim::Error& e) {
         FAIL() << e.what();
     }
@@ -228,6 +229,15 @@ TEST_P(ScanSim, SimpleMatchesCpuBackend) {
 
 INSTANTIATE_TEST_SUITE_P(Sim, ScanSim, ::testing::Values(NM_DTYPE_F32, NM_DTYPE_F16, NM_DTYPE_BF16),
                          [](const auto& info) { return std::string(nm_dtype_name(info.param)); });
+
+// One block for many (b, d) rows: the simple kernel's grid-stride loop takes
+// several turns, the last with a partly active warp (a narrower mask).
+TEST(ScanSim, SimpleGridStride) {
+    const ScanCase c{"grid-stride B=2 D=100 N=3 (2 lanes)", 2, 12, 100, 3, 0, true, true, true, true, true, false};
+    check_scan(c, NM_DTYPE_F32, 5, 1);
+    const ScanCase g{"grid-stride B=1 D=20 N=64 (32 lanes)", 1, 5, 20, 64, 4, true, true, true, true, true, false};
+    check_scan(g, NM_DTYPE_BF16, 6, 1);
+}
 
 // Warps and lanes in reverse order, and shuffled.
 TEST(ScanSim, OtherSchedules) {
