@@ -13,100 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "attention_golden_fixture.h"
 #include "test_util.h"
 
 using namespace nmtest;
+using namespace nmtest::attention_goldens;
 
 namespace {
-
-// A fixture file (see tests/fixtures/attention/README.md): magic "NMATGLD1",
-// u32 count, then per tensor: u32 name length, name, u32 ndim, i64 dims,
-// float32 little-endian data. Shapes are ours (packed, token-major).
-struct Fixture {
-    std::map<std::string, std::vector<int64_t>> shape;
-    std::map<std::string, std::vector<float>> data;
-    bool has(const std::string& n) const { return data.count(n) != 0; }
-};
-
-bool read_fixture(const std::string& path, Fixture* f) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    char magic[8];
-    in.read(magic, 8);
-    if (!in || std::string(magic, 8) != "NMATGLD1") return false;
-    uint32_t count = 0;
-    in.read(reinterpret_cast<char*>(&count), 4);
-    for (uint32_t t = 0; t < count && in; ++t) {
-        uint32_t len = 0, ndim = 0;
-        in.read(reinterpret_cast<char*>(&len), 4);
-        std::string name(len, '\0');
-        in.read(&name[0], len);
-        in.read(reinterpret_cast<char*>(&ndim), 4);
-        std::vector<int64_t> dims(ndim);
-        int64_t numel = 1;
-        for (auto& d : dims) {
-            in.read(reinterpret_cast<char*>(&d), 8);
-            numel *= d;
-        }
-        std::vector<float> v(static_cast<size_t>(numel));
-        in.read(reinterpret_cast<char*>(v.data()), std::streamsize(numel * 4));
-        f->shape[name] = dims;
-        f->data[name] = std::move(v);
-    }
-    return bool(in);
-}
-
-// Every fixture written by make_goldens.py (README.md has the case table).
-const char* const kCases[] = {
-    "bidirectional",        "bidirectional_lq_ne_lk", "causal_square",          "causal_lq_lt_lk",
-    "causal_lq_gt_lk",      "window_left",            "window_left_right",      "window_right",
-    "window_right_masks_all", "causal_window_left",   "causal_ignores_right",   "window_zero",
-    "gqa2_causal",          "gqa4_window",            "mqa",                    "head_dim_128",
-    "head_dim_40",          "custom_scale",           "ragged_batch",
-};
-
-std::string fixture_path(const char* name) { return std::string(NM_TEST_FIXTURES_DIR) + "/attention/" + name + ".bin"; }
-
-std::vector<int32_t> to_offsets(const std::vector<float>& v) {
-    std::vector<int32_t> r;
-    for (float x : v) r.push_back(int32_t(x));
-    return r;
-}
-
-// Absolute tolerances against the float32 reference. Half inputs are the
-// fixture's float32 values rounded to the dtype, so their error is mostly that
-// rounding (of q, k and v, then of out); lse is float32 in every case. Worst
-// seen on the CPU: float32 out 7e-7, lse 1.5e-6; float16 1.9e-3; bfloat16
-// 1.1e-2 (custom_scale, the peakiest softmax). The CUDA kernels under the
-// simulator (tests/native/cuda_sim) gave the same half-precision worst cases
-// and at most 1e-6 in float32; a GPU's exp2 may add a few ulp, hence 2e-5.
-struct Tolerance {
-    double out, lse;
-};
-
-Tolerance tolerance(nm_dtype dtype, bool cuda) {
-    if (dtype == NM_DTYPE_F32) return cuda ? Tolerance{2e-5, 2e-5} : Tolerance{1e-5, 1e-5};
-    if (dtype == NM_DTYPE_F16) return {4e-3, 4e-3};
-    return {2.5e-2, 2.5e-2};
-}
-
-// max |got - want| with the position of the worst element; infinities must be
-// equal (lse of a fully masked row is -inf), NaN always fails.
-void expect_near_all(const std::vector<float>& got, const std::vector<float>& want, double tol, const char* what) {
-    ASSERT_EQ(got.size(), want.size()) << what;
-    double worst = 0.0;
-    size_t at = 0;
-    for (size_t i = 0; i < got.size(); ++i) {
-        double e;
-        if (std::isinf(want[i]) || std::isinf(got[i])) e = got[i] == want[i] ? 0.0 : INFINITY;
-        else e = std::fabs(double(got[i]) - double(want[i]));
-        if (!(e <= worst)) {  // catches NaN
-            worst = std::isnan(e) ? INFINITY : e;
-            at = i;
-        }
-    }
-    EXPECT_LE(worst, tol) << what << ": worst at " << at << ": got " << got[at] << ", want " << want[at];
-}
 
 // Runs one fixture on `spec` with q, k, v, out in `dtype` and checks out and lse.
 void expect_golden(const char* spec, nm_dtype dtype, const char* name) {
