@@ -14,34 +14,13 @@
 
 #include "attention_golden_fixture.h"
 #include "core/half.h"
+#include "sim_test_util.h"
 #include "test_util.h"
 
 using namespace nmtest;
 using namespace nmtest::attention_goldens;
 
 namespace {
-
-nm::TensorView view(nm_dtype dtype, std::vector<int64_t> shape, void* data) {
-    nm::TensorView v;
-    v.dtype = dtype;
-    v.ndim = int32_t(shape.size());
-    for (size_t i = 0; i < shape.size(); ++i) v.shape[i] = shape[i];
-    v.data = data;
-    return v;
-}
-
-// A device buffer holding `values` stored as `dtype`.
-sim::DeviceBuffer upload(nm_dtype dtype, const std::vector<float>& values) {
-    sim::DeviceBuffer b(values.size() * size_t(nm_dtype_size(dtype)));
-    for (size_t i = 0; i < values.size(); ++i) nm::store_float(b.data(), dtype, int64_t(i), values[i]);
-    return b;
-}
-
-std::vector<float> read_back(nm_dtype dtype, const sim::DeviceBuffer& b, size_t n) {
-    std::vector<float> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = nm::load_float(b.data(), dtype, int64_t(i));
-    return out;
-}
 
 // One fixture through the kernel the host code picks for a device of compute capability `cc_major`.
 void expect_golden_sim(nm_dtype dtype, const char* name, int cc_major) {
@@ -52,15 +31,15 @@ void expect_golden_sim(nm_dtype dtype, const char* name, int cc_major) {
     const auto& qs = f.shape["q"];
     const auto& ks = f.shape["k"];
     const int64_t tq = qs[0], hq = qs[1], d = qs[2], tk = ks[0], hkv = ks[1];
-    sim::DeviceBuffer q = upload(dtype, f.data["q"]), k = upload(dtype, f.data["k"]), v = upload(dtype, f.data["v"]);
+    sim::DeviceBuffer q = sim_upload(dtype, f.data["q"]), k = sim_upload(dtype, f.data["k"]), v = sim_upload(dtype, f.data["v"]);
     sim::DeviceBuffer out(size_t(tq * hq * d) * size_t(nm_dtype_size(dtype)));
     sim::DeviceBuffer lse(size_t(hq * tq) * sizeof(float));
     nm::AttentionArgs a;
-    a.q = view(dtype, {tq, hq, d}, q.data());
-    a.k = view(dtype, {tk, hkv, d}, k.data());
-    a.v = view(dtype, {tk, hkv, d}, v.data());
-    a.out = view(dtype, {tq, hq, d}, out.data());
-    a.lse = view(NM_DTYPE_F32, {hq, tq}, lse.data());
+    a.q = sim_view(dtype, {tq, hq, d}, q.data());
+    a.k = sim_view(dtype, {tk, hkv, d}, k.data());
+    a.v = sim_view(dtype, {tk, hkv, d}, v.data());
+    a.out = sim_view(dtype, {tq, hq, d}, out.data());
+    a.lse = sim_view(NM_DTYPE_F32, {hq, tq}, lse.data());
     a.batch = int32_t(cq.size()) - 1;
     a.cu_seqlens_q = cq.data();
     a.cu_seqlens_k = ck.data();
@@ -93,8 +72,8 @@ void expect_golden_sim(nm_dtype dtype, const char* name, int cc_major) {
         FAIL() << e.what();
     }
     const Tolerance tol = tolerance(dtype, /*cuda=*/true);
-    expect_near_all(read_back(dtype, out, size_t(tq * hq * d)), f.data["out"], tol.out, "out");
-    expect_near_all(read_back(NM_DTYPE_F32, lse, size_t(hq * tq)), f.data["lse"], tol.lse, "lse");
+    expect_near_all(sim_read_back(dtype, out, size_t(tq * hq * d)), f.data["out"], tol.out, "out");
+    expect_near_all(sim_read_back(NM_DTYPE_F32, lse, size_t(hq * tq)), f.data["lse"], tol.lse, "lse");
 }
 
 }  // namespace

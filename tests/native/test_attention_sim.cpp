@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "test_reference.h"
+#include "sim_test_util.h"
 #include "test_util.h"
 
 using namespace nmtest;
@@ -29,28 +30,6 @@ std::vector<int32_t> offsets_of(const std::vector<int32_t>& lens) {
     std::vector<int32_t> cu(1, 0);
     for (int32_t l : lens) cu.push_back(cu.back() + l);
     return cu;
-}
-
-nm::TensorView view(nm_dtype dtype, std::vector<int64_t> shape, void* data) {
-    nm::TensorView v;
-    v.dtype = dtype;
-    v.ndim = int32_t(shape.size());
-    for (size_t i = 0; i < shape.size(); ++i) v.shape[i] = shape[i];
-    v.data = data;
-    return v;
-}
-
-// A device buffer holding `values` stored as `dtype`.
-sim::DeviceBuffer upload(nm_dtype dtype, const std::vector<float>& values) {
-    sim::DeviceBuffer b(values.size() * size_t(nm_dtype_size(dtype)));
-    for (size_t i = 0; i < values.size(); ++i) nm::store_float(b.data(), dtype, int64_t(i), values[i]);
-    return b;
-}
-
-std::vector<float> read_back(nm_dtype dtype, const sim::DeviceBuffer& b, size_t n) {
-    std::vector<float> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = nm::load_float(b.data(), dtype, int64_t(i));
-    return out;
 }
 
 // Largest |got - want| relative to max(1, |want|); both -inf counts as equal.
@@ -127,11 +106,11 @@ nm::AttentionArgs args_of(const AttnCase& c, nm_dtype dtype, int64_t d, void* q,
                           void* lse, const std::vector<int32_t>& cq, const std::vector<int32_t>& ck) {
     nm::AttentionArgs a;
     const int64_t tq = cq.back(), tk = ck.back();
-    a.q = view(dtype, {tq, c.hq, d}, q);
-    a.k = view(dtype, {tk, c.hkv, d}, k);
-    a.v = view(dtype, {tk, c.hkv, d}, v);
-    a.out = view(dtype, {tq, c.hq, d}, out);
-    if (lse) a.lse = view(NM_DTYPE_F32, {c.hq, tq}, lse);
+    a.q = sim_view(dtype, {tq, c.hq, d}, q);
+    a.k = sim_view(dtype, {tk, c.hkv, d}, k);
+    a.v = sim_view(dtype, {tk, c.hkv, d}, v);
+    a.out = sim_view(dtype, {tq, c.hq, d}, out);
+    if (lse) a.lse = sim_view(NM_DTYPE_F32, {c.hq, tq}, lse);
     a.batch = int32_t(c.lq.size());
     a.cu_seqlens_q = a.batch > 1 ? cq.data() : nullptr;
     a.cu_seqlens_k = a.batch > 1 ? ck.data() : nullptr;
@@ -150,7 +129,7 @@ AttnOut run_sim(const AttnCase& c, nm_dtype dtype, int64_t d, const AttnData& x,
                 unsigned grid_z = 0) {
     const auto cq = offsets_of(c.lq), ck = offsets_of(c.lk);
     const int64_t tq = cq.back();
-    sim::DeviceBuffer q = upload(dtype, x.q), k = upload(dtype, x.k), v = upload(dtype, x.v);
+    sim::DeviceBuffer q = sim_upload(dtype, x.q), k = sim_upload(dtype, x.k), v = sim_upload(dtype, x.v);
     sim::DeviceBuffer out(size_t(tq * c.hq * d) * size_t(nm_dtype_size(dtype)));
     sim::DeviceBuffer lse(size_t(c.hq * tq) * sizeof(float));
     const nm::AttentionArgs a =
@@ -173,8 +152,8 @@ AttnOut run_sim(const AttnCase& c, nm_dtype dtype, int64_t d, const AttnData& x,
         sim::launch(l.kernel, l.grid, l.block, l.smem, nm::tile_prefill_params(a, cu_q, cu_k));
     }
     AttnOut r;
-    r.out = read_back(dtype, out, size_t(tq * c.hq * d));
-    if (c.lse) r.lse = read_back(NM_DTYPE_F32, lse, size_t(c.hq * tq));
+    r.out = sim_read_back(dtype, out, size_t(tq * c.hq * d));
+    if (c.lse) r.lse = sim_read_back(NM_DTYPE_F32, lse, size_t(c.hq * tq));
     return r;
 }
 
@@ -395,13 +374,13 @@ void check_decode(const DecodeCase& c, nm_dtype dtype, int64_t d, int sms, bool 
                 const size_t i = size_t((c.slots[size_t(b)] * c.capacity + pos) * c.hkv * d + e);
                 kc_dev[i] = vc_dev[i] = NAN;
             }
-    sim::DeviceBuffer q = upload(dtype, qv), k = upload(dtype, kc_dev), v = upload(dtype, vc_dev);
+    sim::DeviceBuffer q = sim_upload(dtype, qv), k = sim_upload(dtype, kc_dev), v = sim_upload(dtype, vc_dev);
     sim::DeviceBuffer out(size_t(rows * c.hq * d) * size_t(nm_dtype_size(dtype)));
     nm::AttentionDecodeArgs a;
-    a.q = view(dtype, {rows, c.hq, d}, q.data());
-    a.k_cache = view(dtype, {c.num_slots, c.capacity, c.hkv, d}, k.data());
-    a.v_cache = view(dtype, {c.num_slots, c.capacity, c.hkv, d}, v.data());
-    a.out = view(dtype, {rows, c.hq, d}, out.data());
+    a.q = sim_view(dtype, {rows, c.hq, d}, q.data());
+    a.k_cache = sim_view(dtype, {c.num_slots, c.capacity, c.hkv, d}, k.data());
+    a.v_cache = sim_view(dtype, {c.num_slots, c.capacity, c.hkv, d}, v.data());
+    a.out = sim_view(dtype, {rows, c.hq, d}, out.data());
     a.slots = c.slots.data();
     a.cache_lens = c.lens.data();
     a.batch = batch, a.queries = c.queries;
@@ -428,7 +407,7 @@ void check_decode(const DecodeCase& c, nm_dtype dtype, int64_t d, int sms, bool 
     } catch (const sim::Error& e) {
         FAIL() << e.what();
     }
-    const std::vector<float> got = read_back(dtype, out, size_t(rows * c.hq * d));
+    const std::vector<float> got = sim_read_back(dtype, out, size_t(rows * c.hq * d));
     size_t at = 0;
     const double e = worst_error(got, want, &at);
     if (std::getenv("NM_SIM_VERBOSE"))

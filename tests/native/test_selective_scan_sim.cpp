@@ -18,32 +18,12 @@
 #include <vector>
 
 #include "test_reference.h"
+#include "sim_test_util.h"
 #include "test_util.h"
 
 using namespace nmtest;
 
 namespace {
-
-nm::TensorView view(nm_dtype dtype, std::vector<int64_t> shape, void* data) {
-    nm::TensorView v;
-    v.dtype = dtype;
-    v.ndim = int32_t(shape.size());
-    for (size_t i = 0; i < shape.size(); ++i) v.shape[i] = shape[i];
-    v.data = data;
-    return v;
-}
-
-sim::DeviceBuffer upload(nm_dtype dtype, const std::vector<float>& values) {
-    sim::DeviceBuffer b(std::max<size_t>(1, values.size()) * size_t(nm_dtype_size(dtype)));
-    for (size_t i = 0; i < values.size(); ++i) nm::store_float(b.data(), dtype, int64_t(i), values[i]);
-    return b;
-}
-
-std::vector<float> read_back(nm_dtype dtype, const void* p, size_t n) {
-    std::vector<float> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = nm::load_float(p, dtype, int64_t(i));
-    return out;
-}
 
 // Largest |got - want| / (1 + |want|); NaN counts as infinite.
 double worst_error(const std::vector<float>& got, const std::vector<float>& want, size_t* at) {
@@ -123,25 +103,25 @@ ScanOut run_cpu(const ScanCase& c, nm_dtype dtype, const ScanData& x) {
 // simple kernel's grid (the grid-stride loop then takes several turns).
 ScanOut run_sim(const ScanCase& c, nm_dtype dtype, const ScanData& x, unsigned grid = 0) {
     const int64_t B = c.batch, L = c.length, D = c.channels, N = c.state;
-    sim::DeviceBuffer u = upload(dtype, x.u), delta = upload(dtype, x.delta), a = upload(NM_DTYPE_F32, x.a);
-    sim::DeviceBuffer bm = upload(dtype, x.b), cm = upload(dtype, x.c), z = upload(dtype, x.z);
-    sim::DeviceBuffer skip = upload(dtype, x.d_skip), bias = upload(NM_DTYPE_F32, x.bias);
-    sim::DeviceBuffer h0 = upload(NM_DTYPE_F32, x.h0);
+    sim::DeviceBuffer u = sim_upload(dtype, x.u), delta = sim_upload(dtype, x.delta), a = sim_upload(NM_DTYPE_F32, x.a);
+    sim::DeviceBuffer bm = sim_upload(dtype, x.b), cm = sim_upload(dtype, x.c), z = sim_upload(dtype, x.z);
+    sim::DeviceBuffer skip = sim_upload(dtype, x.d_skip), bias = sim_upload(NM_DTYPE_F32, x.bias);
+    sim::DeviceBuffer h0 = sim_upload(NM_DTYPE_F32, x.h0);
     sim::DeviceBuffer out(size_t(B * L * D) * size_t(nm_dtype_size(dtype)));
     sim::DeviceBuffer fin(size_t(B * D * N) * sizeof(float));
 
     nm::SelectiveScanArgs args;
-    args.u = view(dtype, {B, L, D}, u.data());
-    args.delta = view(dtype, {B, L, D}, delta.data());
-    args.a = view(NM_DTYPE_F32, {D, N}, a.data());
-    args.b_mat = view(dtype, bc_shape(c), bm.data());
-    args.c_mat = view(dtype, bc_shape(c), cm.data());
-    if (c.d_skip) args.d_skip = view(dtype, {D}, skip.data());
-    if (c.z) args.z = view(dtype, {B, L, D}, z.data());
-    if (c.bias) args.delta_bias = view(NM_DTYPE_F32, {D}, bias.data());
-    if (c.h0) args.initial_state = view(NM_DTYPE_F32, {B, D, N}, h0.data());
-    args.out = view(dtype, {B, L, D}, out.data());
-    args.final_state = view(NM_DTYPE_F32, {B, D, N}, fin.data());
+    args.u = sim_view(dtype, {B, L, D}, u.data());
+    args.delta = sim_view(dtype, {B, L, D}, delta.data());
+    args.a = sim_view(NM_DTYPE_F32, {D, N}, a.data());
+    args.b_mat = sim_view(dtype, bc_shape(c), bm.data());
+    args.c_mat = sim_view(dtype, bc_shape(c), cm.data());
+    if (c.d_skip) args.d_skip = sim_view(dtype, {D}, skip.data());
+    if (c.z) args.z = sim_view(dtype, {B, L, D}, z.data());
+    if (c.bias) args.delta_bias = sim_view(NM_DTYPE_F32, {D}, bias.data());
+    if (c.h0) args.initial_state = sim_view(NM_DTYPE_F32, {B, D, N}, h0.data());
+    args.out = sim_view(dtype, {B, L, D}, out.data());
+    args.final_state = sim_view(NM_DTYPE_F32, {B, D, N}, fin.data());
     args.batch = B, args.length = L, args.channels = D, args.state_size = N;
     args.groups = c.groups ? c.groups : 1;
     args.per_channel_bc = c.groups == 0;
@@ -157,7 +137,7 @@ ScanOut run_sim(const ScanCase& c, nm_dtype dtype, const ScanData& x, unsigned g
         EXPECT_NE(l.kernel, nullptr);
         if (l.kernel) sim::launch(l.kernel, dim3(grid ? grid : l.grid), dim3(unsigned(l.block)), 0, p, l.lanes);
     }
-    return ScanOut{read_back(dtype, out.data(), size_t(B * L * D)), read_back(NM_DTYPE_F32, fin.data(), size_t(B * D * N))};
+    return ScanOut{sim_read_back(dtype, out.data(), size_t(B * L * D)), sim_read_back(NM_DTYPE_F32, fin.data(), size_t(B * D * N))};
 }
 
 double out_tolerance(nm_dtype dtype) {
@@ -318,23 +298,23 @@ void check_update(const UpdateCase& c, nm_dtype dtype) {
         want_state = download(ctx, st);
     }
 
-    sim::DeviceBuffer st = upload(NM_DTYPE_F32, h), tx = upload(dtype, x), tdt = upload(dtype, dt);
-    sim::DeviceBuffer ta = upload(NM_DTYPE_F32, a), tb = upload(dtype, bm), tc = upload(dtype, cm);
-    sim::DeviceBuffer tskip = upload(dtype, skip), tz = upload(dtype, z), tbias = upload(dtype, bias);
+    sim::DeviceBuffer st = sim_upload(NM_DTYPE_F32, h), tx = sim_upload(dtype, x), tdt = sim_upload(dtype, dt);
+    sim::DeviceBuffer ta = sim_upload(NM_DTYPE_F32, a), tb = sim_upload(dtype, bm), tc = sim_upload(dtype, cm);
+    sim::DeviceBuffer tskip = sim_upload(dtype, skip), tz = sim_upload(dtype, z), tbias = sim_upload(dtype, bias);
     sim::DeviceBuffer out(size_t(B * D) * size_t(nm_dtype_size(dtype)));
     nm::SelectiveStateUpdateArgs args;
-    args.state = view(NM_DTYPE_F32, {B, D, N}, st.data());
-    args.x = view(dtype, {B, D}, tx.data());
-    args.dt = view(dtype, {B, D}, tdt.data());
-    args.a = view(NM_DTYPE_F32, {D, N}, ta.data());
-    args.b_mat = view(dtype, {B, G, N}, tb.data());
-    args.c_mat = view(dtype, {B, G, N}, tc.data());
+    args.state = sim_view(NM_DTYPE_F32, {B, D, N}, st.data());
+    args.x = sim_view(dtype, {B, D}, tx.data());
+    args.dt = sim_view(dtype, {B, D}, tdt.data());
+    args.a = sim_view(NM_DTYPE_F32, {D, N}, ta.data());
+    args.b_mat = sim_view(dtype, {B, G, N}, tb.data());
+    args.c_mat = sim_view(dtype, {B, G, N}, tc.data());
     if (c.extras) {
-        args.d_skip = view(dtype, {D}, tskip.data());
-        args.z = view(dtype, {B, D}, tz.data());
-        args.delta_bias = view(dtype, {D}, tbias.data());
+        args.d_skip = sim_view(dtype, {D}, tskip.data());
+        args.z = sim_view(dtype, {B, D}, tz.data());
+        args.delta_bias = sim_view(dtype, {D}, tbias.data());
     }
-    args.out = view(dtype, {B, D}, out.data());
+    args.out = sim_view(dtype, {B, D}, out.data());
     args.batch = B, args.channels = D, args.state_size = N, args.groups = G;
     args.delta_softplus = c.extras;
     const nm::ScanParams p = nm::state_update_params(args);
@@ -346,8 +326,8 @@ void check_update(const UpdateCase& c, nm_dtype dtype) {
         FAIL() << e.what();
     }
     size_t at = 0;
-    const std::vector<float> got_out = read_back(dtype, out.data(), size_t(B * D));
-    const std::vector<float> got_state = read_back(NM_DTYPE_F32, st.data(), size_t(B * D * N));
+    const std::vector<float> got_out = sim_read_back(dtype, out.data(), size_t(B * D));
+    const std::vector<float> got_state = sim_read_back(NM_DTYPE_F32, st.data(), size_t(B * D * N));
     const double e_out = worst_error(got_out, want_out, &at);
     EXPECT_LE(e_out, out_tolerance(dtype)) << "out[" << at << "]: got " << got_out[at] << ", want " << want_out[at];
     const double e_h = worst_error(got_state, want_state, &at);
