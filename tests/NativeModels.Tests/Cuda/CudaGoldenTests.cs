@@ -1,4 +1,4 @@
-using System.Text.Json;
+using NativeModels.Tests.Support;
 using NativeModels.Generation;
 using NativeModels.Models;
 using NativeModels.Tests.Mamba;
@@ -26,20 +26,6 @@ public sealed class CudaGoldenTests : IDisposable
         }
     }
 
-    private sealed record Golden(int[] InputIds, int FirstPosition, double[] Logits, int[] GreedyNewTokens, bool Bf16Stored);
-
-    private static Golden Read(string directory)
-    {
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
-        var root = json.RootElement;
-        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        int first = root.TryGetProperty("logits_first_position", out var f) ? f.GetInt32() : 0;
-        double[] logits = root.GetProperty("logits").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(e => e.GetDouble())).ToArray();
-        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        bool bf16 = root.TryGetProperty("stored_dtype", out var s) && s.GetString() == "bfloat16";
-        return new Golden(ids, first, logits, greedy, bf16);
-    }
-
     private static IEnumerable<(string Family, string Fixture, string Directory)> AvailableFixtures()
     {
         foreach (string family in Families)
@@ -65,12 +51,12 @@ public sealed class CudaGoldenTests : IDisposable
         Assert.True(worst <= tolerance, $"{what}: max |ours - ref| / (1 + |ref|) = {worst:G4} > {tolerance:G4}");
     }
 
-    private float[] Logits(string directory, DType dtype, Golden golden)
+    private float[] Logits(string directory, DType dtype, GoldenFile golden)
     {
         using var model = AutoModel.Load(directory, _gpu.Value, dtype);
         using var cache = model.CreateCache(1);
         using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
-        return logits.ToArray<float>().AsSpan(golden.FirstPosition * model.VocabSize).ToArray();
+        return golden.Stored(logits.ToArray<float>());
     }
 
     [CudaFact]
@@ -86,8 +72,8 @@ public sealed class CudaGoldenTests : IDisposable
     {
         foreach (var (family, fixture, directory) in AvailableFixtures())
         {
-            var golden = Read(directory);
-            AssertWithin(golden.Logits, Logits(directory, DType.Float32, golden), 6e-4, $"{family}/{fixture} float32");
+            var golden = GoldenFile.Read(directory);
+            AssertWithin(Array.ConvertAll(golden.Logits, v => (double)v), Logits(directory, DType.Float32, golden), 6e-4, $"{family}/{fixture} float32");
 
             using var model = AutoModel.Load(directory, _gpu.Value, DType.Float32);
             int[] generated = new TextGenerator(model).Generate(golden.InputIds,
@@ -103,10 +89,10 @@ public sealed class CudaGoldenTests : IDisposable
         // bf16 compute is compared where the weights are stored in bf16 (the reference computed from those values).
         foreach (var (family, fixture, directory) in AvailableFixtures())
         {
-            var golden = Read(directory);
-            if (golden.Bf16Stored)
+            var golden = GoldenFile.Read(directory);
+            if (golden.StoredBFloat16)
             {
-                AssertWithin(golden.Logits, Logits(directory, DType.BFloat16, golden), 3e-2, $"{family}/{fixture} bfloat16");
+                AssertWithin(Array.ConvertAll(golden.Logits, v => (double)v), Logits(directory, DType.BFloat16, golden), 3e-2, $"{family}/{fixture} bfloat16");
             }
         }
     }

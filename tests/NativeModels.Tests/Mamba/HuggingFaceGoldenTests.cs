@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NativeModels.Generation;
 using NativeModels.Models;
 using NativeModels.Models.Mamba;
@@ -72,34 +71,21 @@ public class AuthorsReferenceGoldenTests : MambaGoldenChecks
 /// <summary>Checks a model folder holding config.json, weights and golden.json (input ids, logits, greedy tokens).</summary>
 public abstract class MambaGoldenChecks(string family) : CpuTest
 {
-    private sealed record Golden(int[] InputIds, float[] Logits, int Vocab, int[] GreedyNewTokens);
-
-    private static Golden Read(string directory)
-    {
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
-        var root = json.RootElement;
-        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        var rows = root.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
-        Assert.Equal(ids.Length, rows.Length);
-        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        return new Golden(ids, rows.SelectMany(r => r).ToArray(), rows[0].Length, greedy);
-    }
-
     protected void CheckLogits(string fixture, DType dtype, double tolerance)
     {
         string directory = GoldenFixtures.Find(fixture, family)!;
-        var golden = Read(directory);
+        var golden = GoldenFile.Read(directory);
         using var model = AutoModel.Load(directory, Cpu, dtype);
         Assert.Equal(golden.Vocab, model.VocabSize);
         using var cache = model.CreateCache(1);
         using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
-        MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), logits.ToArray<float>(), tolerance, $"{fixture} {dtype.Name()}");
+        MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), golden.Stored(logits.ToArray<float>()), tolerance, $"{fixture} {dtype.Name()}");
     }
 
     protected void CheckGreedy(string fixture)
     {
         string directory = GoldenFixtures.Find(fixture, family)!;
-        var golden = Read(directory);
+        var golden = GoldenFile.Read(directory);
         using var model = AutoModel.Load(directory, Cpu, DType.Float32);
         int[] generated = new TextGenerator(model).Generate(golden.InputIds,
             GenerationOptions.Greedy(golden.GreedyNewTokens.Length) with { StopTokenIds = [] });

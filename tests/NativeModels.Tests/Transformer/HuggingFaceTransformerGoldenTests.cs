@@ -1,4 +1,3 @@
-using System.Text.Json;
 using NativeModels.Generation;
 using NativeModels.Models;
 using NativeModels.Tests.Mamba;
@@ -64,37 +63,23 @@ public class MetaLlamaGoldenTests : TransformerGoldenChecks
 /// the positions from logits_first_position (default 0) on, and the greedy continuation.</summary>
 public abstract class TransformerGoldenChecks(string family) : CpuTest
 {
-    private sealed record Golden(string ModelType, int[] InputIds, int FirstPosition, float[] Logits, int Vocab, int[] GreedyNewTokens);
-
-    private static Golden Read(string directory)
-    {
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "golden.json")));
-        var root = json.RootElement;
-        int[] ids = root.GetProperty("input_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        int first = root.TryGetProperty("logits_first_position", out var f) ? f.GetInt32() : 0;
-        var rows = root.GetProperty("logits").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
-        Assert.Equal(ids.Length - first, rows.Length);
-        int[] greedy = root.GetProperty("greedy_new_tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-        return new Golden(root.GetProperty("model_type").GetString()!, ids, first, rows.SelectMany(r => r).ToArray(), rows[0].Length, greedy);
-    }
-
     protected void CheckLogits(string fixture)
     {
         string directory = GoldenFixtures.Find(fixture, family)!;
-        var golden = Read(directory);
+        var golden = GoldenFile.Read(directory);
         using var model = AutoModel.Load(directory, Cpu, DType.Float32);
         Assert.Equal(golden.ModelType, model.ModelType);
         Assert.Equal(golden.Vocab, model.VocabSize);
         using var cache = model.CreateCache(1);
         using var logits = model.Prefill(cache, 0, golden.InputIds, allLogits: true);
-        float[] ours = logits.ToArray<float>().AsSpan(golden.FirstPosition * golden.Vocab).ToArray();
+        float[] ours = golden.Stored(logits.ToArray<float>());
         MambaTestSupport.AssertClose(Array.ConvertAll(golden.Logits, v => (double)v), ours, 1e-4, fixture);
     }
 
     protected void CheckGreedy(string fixture)
     {
         string directory = GoldenFixtures.Find(fixture, family)!;
-        var golden = Read(directory);
+        var golden = GoldenFile.Read(directory);
         using var model = AutoModel.Load(directory, Cpu, DType.Float32);
         int[] generated = new TextGenerator(model).Generate(golden.InputIds,
             GenerationOptions.Greedy(golden.GreedyNewTokens.Length) with { StopTokenIds = [] });
