@@ -10,8 +10,13 @@ namespace NativeModels.Tokenization;
 /// <summary>
 /// The tokenizer of a Hugging Face model folder: <c>tokenizer.json</c> (parsed here with JsonDocument; no
 /// reflection), with the BOS/EOS tokens from <c>tokenizer_config.json</c> or <c>special_tokens_map.json</c>.
-/// Byte-level BPE (GPT-2, GPT-NeoX/Mamba, Llama 3, Qwen) encodes through Microsoft.ML.Tokenizers' BpeTokenizer;
-/// other tokenizer kinds are refused with a <see cref="NotSupportedException"/> naming the kind.
+/// Byte-level BPE (GPT-2, GPT-NeoX/Mamba, Llama 3, Qwen) is encoded as Hugging Face <c>tokenizers</c> does it:
+/// added tokens are cut out of the text first (leftmost-longest; non-normalized ones before normalization, normalized
+/// ones after), the normalizer (NFC) and the pre-tokenizers (Split, ByteLevel) run on the rest, and each word goes
+/// through the BPE merges of Microsoft.ML.Tokenizers' BpeTokenizer (or straight to its id with <c>ignore_merges</c>).
+/// Decoding follows the ByteLevel decoder. Checked against the reference library by the goldens of
+/// tests/fixtures/tokenizer. Anything in tokenizer.json that would make the ids differ from the reference and is
+/// not implemented is refused when loading, with a <see cref="NotSupportedException"/> naming it.
 /// </summary>
 public sealed class TextTokenizer
 {
@@ -23,24 +28,31 @@ public sealed class TextTokenizer
     internal const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     private readonly BpeTokenizer _bpe;
-    private readonly string[] _idToToken;
-    private readonly bool[] _isAdded;
+    private readonly Dictionary<string, int>? _wholeWords;
+    private readonly string?[] _idToToken;
+    private readonly byte[]?[] _tokenBytes;
     private readonly bool[] _isSpecial;
     private readonly bool _normalizeNfc;
-    private readonly bool _addPrefixSpace;
+    private readonly AddedTokenMatcher _rawAddedTokens;
+    private readonly AddedTokenMatcher _normalizedAddedTokens;
+    private readonly PreTokenizerPipeline _preTokenizer;
     private readonly int[] _prefixIds;
     private readonly int[] _suffixIds;
 
-    private TextTokenizer(string path, BpeTokenizer bpe, string[] idToToken, bool[] isAdded, bool[] isSpecial, bool normalizeNfc,
-        bool addPrefixSpace, int[] prefixIds, int[] suffixIds, int? bos, int? eos)
+    private TextTokenizer(string path, BpeTokenizer bpe, Dictionary<string, int>? wholeWords, string?[] idToToken,
+        bool[] isSpecial, bool normalizeNfc, AddedTokenMatcher rawAddedTokens, AddedTokenMatcher normalizedAddedTokens,
+        PreTokenizerPipeline preTokenizer, int[] prefixIds, int[] suffixIds, int? bos, int? eos)
     {
         Path = path;
         _bpe = bpe;
+        _wholeWords = wholeWords;
         _idToToken = idToToken;
-        _isAdded = isAdded;
+        _tokenBytes = idToToken.Select(t => t is null ? null : ByteLevelAlphabet.DecodeToken(t)).ToArray();
         _isSpecial = isSpecial;
         _normalizeNfc = normalizeNfc;
-        _addPrefixSpace = addPrefixSpace;
+        _rawAddedTokens = rawAddedTokens;
+        _normalizedAddedTokens = normalizedAddedTokens;
+        _preTokenizer = preTokenizer;
         _prefixIds = prefixIds;
         _suffixIds = suffixIds;
         BosTokenId = bos;
@@ -57,7 +69,8 @@ public sealed class TextTokenizer
     /// <summary>One more than the largest token id (vocabulary and added tokens).</summary>
     public int VocabularySize => _idToToken.Length;
 
-    /// <summary>The underlying Microsoft.ML.Tokenizers tokenizer (encoding only; decoding is done here).</summary>
+    /// <summary>The underlying Microsoft.ML.Tokenizers BPE model: it applies the merges to one pre-tokenized word
+    /// (it has no pre-tokenizer, normalizer or added tokens of its own; <see cref="Encode"/> does those).</summary>
     public Tokenizer InnerTokenizer => _bpe;
 
     /// <summary>Whether <paramref name="modelDirectory"/> holds a tokenizer.json.</summary>
@@ -85,31 +98,62 @@ public sealed class TextTokenizer
     }
 
     /// <summary>Token ids of <paramref name="text"/>; with <paramref name="addSpecialTokens"/> the tokens the
-    /// post-processor (or add_bos_token / add_eos_token) puts around a sequence are added.</summary>
+    /// post-processor (or add_bos_token / add_eos_token) puts around a sequence are added. Lone surrogates count as
+    /// U+FFFD, as in any conversion to UTF-8.</summary>
     public int[] Encode(string text, bool addSpecialTokens = false)
     {
         ArgumentNullException.ThrowIfNull(text);
-        if (_normalizeNfc)
+        text = CodePoints.ReplaceLoneSurrogates(text);
+        var ids = new List<int>(text.Length / 3 + 4);
+        if (addSpecialTokens)
         {
-            text = NormalizeNfc(text);
+            ids.AddRange(_prefixIds);
         }
-        if (_addPrefixSpace && text.Length > 0 && text[0] != ' ')
+        var pieces = new List<TextPiece>();
+        _rawAddedTokens.Split(text, pieces);
+        var normalizedPieces = new List<TextPiece>();
+        var words = new List<string>();
+        foreach (var piece in pieces)
         {
-            text = " " + text;
+            if (piece.IsToken)
+            {
+                ids.Add(piece.TokenId);
+                continue;
+            }
+            string normalized = _normalizeNfc ? Nfc.Normalize(piece.Text) : piece.Text;
+            normalizedPieces.Clear();
+            _normalizedAddedTokens.Split(normalized, normalizedPieces);
+            foreach (var part in normalizedPieces)
+            {
+                if (part.IsToken)
+                {
+                    ids.Add(part.TokenId);
+                    continue;
+                }
+                words.Clear();
+                _preTokenizer.Split(part.Text, words);
+                foreach (string word in words)
+                {
+                    EncodeWord(word, ids);
+                }
+            }
         }
-        IReadOnlyList<int> ids = text.Length == 0 ? [] : _bpe.EncodeToIds(text);
-        if (!addSpecialTokens || (_prefixIds.Length == 0 && _suffixIds.Length == 0))
+        if (addSpecialTokens)
         {
-            return ids as int[] ?? [.. ids];
+            ids.AddRange(_suffixIds);
         }
-        var result = new int[_prefixIds.Length + ids.Count + _suffixIds.Length];
-        _prefixIds.CopyTo(result, 0);
-        for (int i = 0; i < ids.Count; i++)
+        return [.. ids];
+    }
+
+    private void EncodeWord(string word, List<int> ids)
+    {
+        // ignore_merges (Llama 3): a word that is a vocabulary entry is that token, whatever the merges would do.
+        if (_wholeWords is not null && _wholeWords.TryGetValue(ByteLevelAlphabet.Spell(word), out int id))
         {
-            result[_prefixIds.Length + i] = ids[i];
+            ids.Add(id);
+            return;
         }
-        _suffixIds.CopyTo(result, _prefixIds.Length + ids.Count);
-        return result;
+        ids.AddRange(_bpe.EncodeToIds(word.AsSpan(), considerPreTokenization: false, considerNormalization: false));
     }
 
     /// <summary>The text of <paramref name="ids"/> (invalid UTF-8 byte sequences become U+FFFD). Ids without a
@@ -142,57 +186,15 @@ public sealed class TextTokenizer
         {
             throw new ArgumentOutOfRangeException(nameof(id), id, "token ids are non-negative");
         }
-        if (id >= _idToToken.Length || _idToToken[id] is not { } token)
+        if (id >= _tokenBytes.Length || _tokenBytes[id] is not { } tokenBytes)
         {
             return;
         }
-        if (_isAdded[id])
+        if (skipSpecialTokens && _isSpecial[id])
         {
-            if (skipSpecialTokens && _isSpecial[id])
-            {
-                return;
-            }
-            AppendUtf8(token, bytes);
             return;
         }
-        foreach (char c in token)
-        {
-            if (ByteLevelAlphabet.TryToByte(c, out byte b))
-            {
-                bytes.Add(b);
-            }
-            else
-            {
-                AppendUtf8(c.ToString(), bytes);
-            }
-        }
-    }
-
-    private static void AppendUtf8(string text, List<byte> bytes)
-    {
-        Span<byte> buffer = stackalloc byte[256];
-        int count = Encoding.UTF8.GetMaxByteCount(text.Length);
-        if (count <= buffer.Length)
-        {
-            int written = Encoding.UTF8.GetBytes(text, buffer);
-            bytes.AddRange(buffer[..written]);
-        }
-        else
-        {
-            bytes.AddRange(Encoding.UTF8.GetBytes(text));
-        }
-    }
-
-    private static string NormalizeNfc(string text)
-    {
-        try
-        {
-            return text.IsNormalized(NormalizationForm.FormC) ? text : text.Normalize(NormalizationForm.FormC);
-        }
-        catch (PlatformNotSupportedException)
-        {
-            return text; // invariant globalization without ICU: leave the text as given
-        }
+        bytes.AddRange(tokenBytes);
     }
 
     // ---- loading -------------------------------------------------------------------------------------------
@@ -294,9 +296,9 @@ public sealed class TextTokenizer
             }
         }
 
-        // Added tokens (special or not): matched whole in the text, decoded as their plain content.
+        // Added tokens (special or not): cut out of the text before anything else.
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
-        var specialIds = new HashSet<int>();
+        var addedTokens = new List<AddedToken>();
         if (root.TryGetProperty("added_tokens", out var addedElement) && addedElement.ValueKind != JsonValueKind.Null)
         {
             if (addedElement.ValueKind != JsonValueKind.Array)
@@ -318,17 +320,17 @@ public sealed class TextTokenizer
                     throw Error(path, content, $"added token '{content}' has two ids ({existing} and {id})");
                 }
                 added[content] = id;
-                if (token.TryGetProperty("special", out var special) && special.ValueKind == JsonValueKind.True)
-                {
-                    specialIds.Add(id);
-                }
+                bool special = Flag(token, "special", false);
+                // Hugging Face's AddedToken defaults: normalized unless special, no stripping, not single-word.
+                addedTokens.RemoveAll(a => a.Content == content);
+                addedTokens.Add(new AddedToken(id, content, special, Flag(token, "single_word", false), Flag(token, "lstrip", false),
+                    Flag(token, "rstrip", false), Flag(token, "normalized", !special)));
                 maxId = Math.Max(maxId, id);
             }
         }
 
         // Id → token table.
-        var idToToken = new string[maxId + 1];
-        var isAdded = new bool[maxId + 1];
+        var idToToken = new string?[maxId + 1];
         var isSpecial = new bool[maxId + 1];
         foreach (var (token, id) in vocab)
         {
@@ -338,39 +340,41 @@ public sealed class TextTokenizer
             }
             idToToken[id] = token;
         }
-        foreach (var (content, id) in added)
+        foreach (var token in addedTokens)
         {
-            idToToken[id] = content;
-            isAdded[id] = true;
-            isSpecial[id] = specialIds.Contains(id);
+            idToToken[token.Id] = token.Content;
+            isSpecial[token.Id] = token.Special;
         }
 
-        // Normalizer and pre-tokenizer.
+        // The model's options that change ids.
+        if (model.TryGetProperty("dropout", out var dropout) && dropout.ValueKind == JsonValueKind.Number && dropout.GetDouble() > 0)
+        {
+            throw new NotSupportedException($"{path}: BPE dropout ({dropout.GetRawText()}) is not supported: it makes encoding random");
+        }
+        bool allBytes = Enumerable.Range(0, 256).All(b => vocab.ContainsKey(ByteLevelAlphabet.ToChar((byte)b).ToString()));
+        if (byteFallback && !allBytes)
+        {
+            throw new NotSupportedException($"{path}: byte_fallback with a byte-level vocabulary that lacks some of the 256 byte tokens is not supported");
+        }
+        string? unknownToken = OptionalString(model, "unk_token");
+        if (unknownToken is not null && !allBytes && !vocab.ContainsKey(unknownToken))
+        {
+            throw Error(path, "model.unk_token", $"unk_token '{unknownToken}' is not in the vocabulary");
+        }
+        bool fuseUnknown = Flag(model, "fuse_unk", false);
+        bool ignoreMerges = Flag(model, "ignore_merges", false);
+
+        // Normalizer, pre-tokenizers, decoder, post-processor.
         bool nfc = ReadNormalizer(path, root);
-        var (pattern, addPrefixSpace) = ReadPreTokenizer(path, root);
-        Regex regex;
-        try
-        {
-            regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(10));
-        }
-        catch (ArgumentException e)
-        {
-            throw new NotSupportedException($"{path}: the pre-tokenizer pattern cannot be used by .NET regular expressions: {e.Message}", e);
-        }
+        var preTokenizer = ReadPreTokenizer(path, root);
+        ReadDecoder(path, root);
 
-        // Microsoft.ML.Tokenizers wants the added tokens in its vocabulary and as special tokens so that the
-        // pre-tokenizer isolates them.
-        var bpeVocab = new Dictionary<string, int>(vocab, StringComparer.Ordinal);
-        foreach (var (content, id) in added)
-        {
-            bpeVocab[content] = id;
-        }
-        var options = new BpeOptions(bpeVocab)
+        var options = new BpeOptions(vocab)
         {
             Merges = merges,
-            SpecialTokens = added.Count == 0 ? null : added,
-            PreTokenizer = new RegexPreTokenizer(regex, added.Count == 0 ? null : added),
             ByteLevel = true,
+            UnknownToken = allBytes ? null : unknownToken,
+            FuseUnknownTokens = fuseUnknown,
         };
         BpeTokenizer bpe;
         try
@@ -382,19 +386,32 @@ public sealed class TextTokenizer
             throw Error(path, null, $"Microsoft.ML.Tokenizers refused the BPE model: {e.Message}", e);
         }
 
+        // Added tokens are looked for in the text as it is (normalized: false) or after normalization (normalized:
+        // true, their content normalized too).
+        var rawAdded = new AddedTokenMatcher(addedTokens.Where(a => !a.Normalized), a => a.Content);
+        var normalizedAdded = new AddedTokenMatcher(addedTokens.Where(a => a.Normalized), a => nfc ? Nfc.Normalize(a.Content) : a.Content);
+
         // BOS / EOS and the tokens added around a sequence.
         var specialLookup = new Func<string, int?>(text =>
             added.TryGetValue(text, out int a) ? a : vocab.TryGetValue(text, out int v) ? v : null);
-        var (bos, eos, addBos, addEos, configPath) = ReadSpecialTokenConfig(directory, specialLookup);
+        var (bos, eos, addBos, addEos, _) = ReadSpecialTokenConfig(directory, specialLookup);
         var (prefix, suffix) = ReadPostProcessor(path, root, specialLookup);
         if (prefix is null)
         {
             prefix = addBos && bos is int b ? [b] : [];
             suffix = addEos && eos is int e ? [e] : [];
         }
-        _ = configPath;
-        return new TextTokenizer(path, bpe, idToToken, isAdded, isSpecial, nfc, addPrefixSpace, prefix, suffix!, bos, eos);
+        return new TextTokenizer(path, bpe, ignoreMerges ? vocab : null, idToToken, isSpecial, nfc, rawAdded, normalizedAdded,
+            preTokenizer, prefix, suffix!, bos, eos);
     }
+
+    private static bool Flag(JsonElement element, string name, bool fallback) =>
+        element.TryGetProperty(name, out var value) ? value.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => fallback,
+        } : fallback;
 
     private static bool ReadNormalizer(string path, JsonElement root)
     {
@@ -427,113 +444,162 @@ public sealed class TextTokenizer
         throw new NotSupportedException($"{path}: normalizer '{type}' is not supported (only NFC is)");
     }
 
-    /// <summary>The splitting pattern and add_prefix_space of the pre-tokenizer: a ByteLevel pre-tokenizer
-    /// (GPT-2 pattern unless use_regex is false), optionally after a Split with a regex (Llama 3, Qwen).</summary>
-    private static (string Pattern, bool AddPrefixSpace) ReadPreTokenizer(string path, JsonElement root)
+    /// <summary>The pre-tokenizers: Split (regex or string, any behavior, invert) and ByteLevel (add_prefix_space,
+    /// use_regex), alone or in a Sequence whose last step is the one ByteLevel.</summary>
+    private static PreTokenizerPipeline ReadPreTokenizer(string path, JsonElement root)
     {
         if (!root.TryGetProperty("pre_tokenizer", out var pre) || pre.ValueKind == JsonValueKind.Null)
         {
             throw new NotSupportedException($"{path}: a byte-level BPE without a pre_tokenizer is not supported");
         }
         var items = new List<JsonElement>();
-        if (OptionalString(pre, "type") == "Sequence" && pre.TryGetProperty("pretokenizers", out var list) && list.ValueKind == JsonValueKind.Array)
+        if (OptionalString(pre, "type") == "Sequence")
         {
+            if (!pre.TryGetProperty("pretokenizers", out var list) || list.ValueKind != JsonValueKind.Array)
+            {
+                throw Error(path, "pre_tokenizer", "Sequence pre-tokenizer without a 'pretokenizers' array");
+            }
             items.AddRange(list.EnumerateArray());
         }
         else
         {
             items.Add(pre);
         }
-        string? pattern = null;
-        bool addPrefixSpace = false;
-        foreach (var item in items)
+        var steps = new List<PreTokenizerStep>();
+        for (int i = 0; i < items.Count; i++)
         {
+            var item = items[i];
             string? type = OptionalString(item, "type");
             switch (type)
             {
                 case "ByteLevel":
-                    addPrefixSpace = item.TryGetProperty("add_prefix_space", out var aps) && aps.ValueKind == JsonValueKind.True;
-                    bool useRegex = !(item.TryGetProperty("use_regex", out var ur) && ur.ValueKind == JsonValueKind.False);
-                    if (useRegex)
+                    if (i != items.Count - 1)
                     {
-                        if (pattern is not null)
-                        {
-                            throw new NotSupportedException($"{path}: a Split pre-tokenizer followed by ByteLevel with use_regex is not supported");
-                        }
-                        pattern = Gpt2Pattern;
+                        // The reference maps the bytes to the byte alphabet inside this step, so anything after it
+                        // would see 'Ġ' where the text has a space.
+                        throw new NotSupportedException($"{path}: a ByteLevel pre-tokenizer that is not the last of the sequence is not supported");
                     }
+                    bool useRegex = Flag(item, "use_regex", true);
+                    steps.Add(new ByteLevelStep(Flag(item, "add_prefix_space", true),
+                        useRegex ? new SplitStep(CompilePattern(path, Gpt2Pattern), SplitBehavior.Isolated, invert: false) : null));
                     break;
                 case "Split":
-                    if (pattern is not null)
-                    {
-                        throw new NotSupportedException($"{path}: more than one splitting pre-tokenizer is not supported");
-                    }
-                    string? behavior = OptionalString(item, "behavior");
-                    bool invert = item.TryGetProperty("invert", out var inv) && inv.ValueKind == JsonValueKind.True;
-                    if (behavior != "Isolated" || invert)
-                    {
-                        throw new NotSupportedException($"{path}: Split pre-tokenizer with behavior '{behavior}'{(invert ? " inverted" : "")} is not supported (only Isolated)");
-                    }
-                    if (!item.TryGetProperty("pattern", out var p) || p.ValueKind != JsonValueKind.Object)
-                    {
-                        throw Error(path, "pre_tokenizer", "Split pre-tokenizer without a 'pattern' object");
-                    }
-                    if (OptionalString(p, "Regex") is { } rx)
-                    {
-                        pattern = rx;
-                    }
-                    else if (OptionalString(p, "String") is { } literal)
-                    {
-                        pattern = Regex.Escape(literal);
-                    }
-                    else
-                    {
-                        throw Error(path, "pre_tokenizer", "Split pattern must have 'Regex' or 'String'");
-                    }
+                    steps.Add(ReadSplit(path, item));
                     break;
                 default:
                     throw new NotSupportedException($"{path}: pre-tokenizer '{type}' is not supported (ByteLevel and Split are)");
             }
         }
-        if (pattern is null)
+        if (steps.Count == 0 || steps[^1] is not ByteLevelStep)
         {
-            // ByteLevel without regex and nothing else: the text is one piece (still split around added tokens).
-            pattern = @"[\s\S]+";
+            throw new NotSupportedException($"{path}: a BPE whose pre-tokenizer does not end with ByteLevel is not supported; only byte-level BPE is");
         }
-        return (pattern, addPrefixSpace);
+        return new PreTokenizerPipeline(steps);
+    }
+
+    private static SplitStep ReadSplit(string path, JsonElement item)
+    {
+        string? behaviorName = OptionalString(item, "behavior");
+        SplitBehavior behavior = behaviorName switch
+        {
+            "Removed" => SplitBehavior.Removed,
+            "Isolated" => SplitBehavior.Isolated,
+            "MergedWithPrevious" => SplitBehavior.MergedWithPrevious,
+            "MergedWithNext" => SplitBehavior.MergedWithNext,
+            "Contiguous" => SplitBehavior.Contiguous,
+            _ => throw new NotSupportedException($"{path}: Split pre-tokenizer behavior '{behaviorName}' is not supported"),
+        };
+        if (!item.TryGetProperty("pattern", out var p) || p.ValueKind != JsonValueKind.Object)
+        {
+            throw Error(path, "pre_tokenizer", "Split pre-tokenizer without a 'pattern' object");
+        }
+        string pattern;
+        if (OptionalString(p, "Regex") is { } regex)
+        {
+            pattern = regex;
+        }
+        else if (OptionalString(p, "String") is { } literal)
+        {
+            pattern = Regex.Escape(literal);
+        }
+        else
+        {
+            throw Error(path, "pre_tokenizer", "Split pattern must have 'Regex' or 'String'");
+        }
+        return new SplitStep(CompilePattern(path, pattern), behavior, Flag(item, "invert", false));
+    }
+
+    private static CodePointRegex CompilePattern(string path, string pattern)
+    {
+        try
+        {
+            return new CodePointRegex(new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(10)));
+        }
+        catch (ArgumentException e)
+        {
+            throw new NotSupportedException($"{path}: the pre-tokenizer pattern cannot be used by .NET regular expressions: {e.Message}", e);
+        }
+    }
+
+    /// <summary>The decoder must be ByteLevel (alone or as the only step of a Sequence): that is what Decode does.</summary>
+    private static void ReadDecoder(string path, JsonElement root)
+    {
+        if (!root.TryGetProperty("decoder", out var decoder) || decoder.ValueKind == JsonValueKind.Null)
+        {
+            throw new NotSupportedException($"{path}: a byte-level BPE without a decoder is not supported (the reference would join the tokens with spaces)");
+        }
+        string? type = OptionalString(decoder, "type");
+        if (type == "Sequence" && decoder.TryGetProperty("decoders", out var list) && list.ValueKind == JsonValueKind.Array &&
+            list.GetArrayLength() == 1)
+        {
+            type = OptionalString(list[0], "type");
+        }
+        if (type != "ByteLevel")
+        {
+            throw new NotSupportedException($"{path}: decoder '{type}' is not supported (only ByteLevel is)");
+        }
     }
 
     /// <summary>Tokens the post-processor adds around a single sequence (TemplateProcessing); null when there is
-    /// no template (ByteLevel, or none).</summary>
+    /// no template (ByteLevel, which only moves offsets, or none). Other post-processors are refused.</summary>
     private static (int[]? Prefix, int[]? Suffix) ReadPostProcessor(string path, JsonElement root, Func<string, int?> lookup)
     {
-        if (!root.TryGetProperty("post_processor", out var post) || post.ValueKind != JsonValueKind.Object)
+        if (!root.TryGetProperty("post_processor", out var post) || post.ValueKind == JsonValueKind.Null)
         {
             return (null, null);
         }
-        JsonElement template = default;
-        bool found = false;
-        if (OptionalString(post, "type") == "TemplateProcessing")
+        var processors = new List<JsonElement>();
+        if (OptionalString(post, "type") == "Sequence")
         {
-            template = post;
-            found = true;
-        }
-        else if (OptionalString(post, "type") == "Sequence" && post.TryGetProperty("processors", out var processors) && processors.ValueKind == JsonValueKind.Array)
-        {
-            foreach (var p in processors.EnumerateArray())
+            if (!post.TryGetProperty("processors", out var list) || list.ValueKind != JsonValueKind.Array)
             {
-                if (OptionalString(p, "type") == "TemplateProcessing")
-                {
-                    template = p;
-                    found = true;
-                }
+                throw Error(path, "post_processor", "Sequence post-processor without a 'processors' array");
+            }
+            processors.AddRange(list.EnumerateArray());
+        }
+        else
+        {
+            processors.Add(post);
+        }
+        JsonElement? template = null;
+        foreach (var processor in processors)
+        {
+            switch (OptionalString(processor, "type"))
+            {
+                case "ByteLevel":
+                    break;
+                case "TemplateProcessing" when template is null:
+                    template = processor;
+                    break;
+                case var other:
+                    throw new NotSupportedException($"{path}: post-processor '{other}' is not supported (ByteLevel and one TemplateProcessing are)");
             }
         }
-        if (!found)
+        if (template is not { } t)
         {
             return (null, null);
         }
-        if (!template.TryGetProperty("single", out var single) || single.ValueKind != JsonValueKind.Array)
+        if (!t.TryGetProperty("single", out var single) || single.ValueKind != JsonValueKind.Array)
         {
             throw Error(path, "post_processor", "TemplateProcessing without a 'single' template");
         }
@@ -542,25 +608,31 @@ public sealed class TextTokenizer
         bool afterSequence = false;
         foreach (var piece in single.EnumerateArray())
         {
-            if (piece.TryGetProperty("Sequence", out _))
+            if (piece.TryGetProperty("Sequence", out var sequence))
             {
+                if (afterSequence || OptionalString(sequence, "id") is not (null or "A"))
+                {
+                    throw Error(path, "post_processor", $"the 'single' template must hold sequence A once, got {single.GetRawText()}");
+                }
                 afterSequence = true;
             }
             else if (piece.TryGetProperty("SpecialToken", out var special) && OptionalString(special, "id") is { } name)
             {
-                int? id = null;
-                if (template.TryGetProperty("special_tokens", out var table) && table.ValueKind == JsonValueKind.Object &&
-                    table.TryGetProperty(name, out var entry) && entry.TryGetProperty("ids", out var ids) &&
-                    ids.ValueKind == JsonValueKind.Array && ids.GetArrayLength() == 1 && ids[0].TryGetInt32(out int fromTable))
+                var target = afterSequence ? suffix : prefix;
+                if (t.TryGetProperty("special_tokens", out var table) && table.ValueKind == JsonValueKind.Object &&
+                    table.TryGetProperty(name, out var entry) && entry.TryGetProperty("ids", out var ids) && ids.ValueKind == JsonValueKind.Array)
                 {
-                    id = fromTable;
+                    foreach (var id in ids.EnumerateArray())
+                    {
+                        target.Add(id.TryGetInt32(out int value) && value >= 0
+                            ? value
+                            : throw Error(path, name, $"post_processor special token '{name}' has an invalid id {id.GetRawText()}"));
+                    }
                 }
-                id ??= lookup(name);
-                if (id is null)
+                else
                 {
-                    throw Error(path, name, $"post_processor template token '{name}' is not in the vocabulary");
+                    target.Add(lookup(name) ?? throw Error(path, name, $"post_processor template token '{name}' is not in the vocabulary"));
                 }
-                (afterSequence ? suffix : prefix).Add(id.Value);
             }
             else
             {
