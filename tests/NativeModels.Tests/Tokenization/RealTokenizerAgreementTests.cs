@@ -1,14 +1,15 @@
 using System.Text.Json;
 using NativeModels.Tokenization;
+using Xunit.Abstractions;
 
 namespace NativeModels.Tests.Tokenization;
 
 /// <summary>
 /// TextTokenizer against Hugging Face `tokenizers` on a real model's tokenizer.json that is not in the repository:
 /// set NATIVEMODELS_TOKENIZER_AGREEMENT to a folder holding tokenizer.json and the agreement.json written for it by
-/// tests/fixtures/tokenizer/reference_ids.mjs. Skipped when the variable is not set.
+/// tests/fixtures/tokenizer/reference_ids.mjs (several folders separated by ':'). Skipped when the variable is not set.
 /// </summary>
-public class RealTokenizerAgreementTests
+public class RealTokenizerAgreementTests(ITestOutputHelper output)
 {
     private const string Variable = "NATIVEMODELS_TOKENIZER_AGREEMENT";
 
@@ -26,31 +27,57 @@ public class RealTokenizerAgreementTests
     [AgreementFact]
     public void EncodeAndDecodeAgreeWithTheReference()
     {
-        string directory = Environment.GetEnvironmentVariable(Variable)!;
-        var tokenizer = TextTokenizer.Load(directory);
-        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "agreement.json")));
         var failures = new List<string>();
-        int count = 0;
-        foreach (var c in json.RootElement.EnumerateArray())
+        foreach (string directory in Environment.GetEnvironmentVariable(Variable)!.Split(':', StringSplitOptions.RemoveEmptyEntries))
         {
-            count++;
-            string text = c.GetProperty("text").GetString()!;
-            int[] expected = c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
-            int[] ids = tokenizer.Encode(text);
-            if (!ids.SequenceEqual(expected))
+            var tokenizer = TextTokenizer.Load(directory);
+            using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(directory, "agreement.json")));
+            int texts = 0, tokens = 0, differing = 0;
+            foreach (var c in json.RootElement.EnumerateArray())
             {
-                int at = 0;
-                while (at < Math.Min(ids.Length, expected.Length) && ids[at] == expected[at])
+                texts++;
+                string text = HuggingFaceTokenizerGoldenTests.JsonText(c.GetProperty("text"));
+                int[] expected = c.GetProperty("ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+                tokens += expected.Length;
+                var problems = new List<string>();
+                int[] ids = tokenizer.Encode(text);
+                if (!ids.SequenceEqual(expected))
                 {
-                    at++;
+                    int at = 0;
+                    while (at < Math.Min(ids.Length, expected.Length) && ids[at] == expected[at])
+                    {
+                        at++;
+                    }
+                    problems.Add($"ids differ from token {at}: ours [{string.Join(",", ids.Skip(at).Take(6))}], reference [{string.Join(",", expected.Skip(at).Take(6))}]");
                 }
-                failures.Add($"{JsonSerializer.Serialize(text.Length > 80 ? text[..80] : text)}: first difference at token {at}");
+                if (c.TryGetProperty("ids_with_special_tokens", out var withSpecialElement))
+                {
+                    int[] withSpecial = withSpecialElement.EnumerateArray().Select(e => e.GetInt32()).ToArray();
+                    if (!tokenizer.Encode(text, addSpecialTokens: true).SequenceEqual(withSpecial))
+                    {
+                        problems.Add("ids with special tokens differ");
+                    }
+                    if (tokenizer.Decode(withSpecial) != HuggingFaceTokenizerGoldenTests.JsonText(c.GetProperty("decoded")))
+                    {
+                        problems.Add("decode differs");
+                    }
+                    if (tokenizer.Decode(withSpecial, skipSpecialTokens: true) != HuggingFaceTokenizerGoldenTests.JsonText(c.GetProperty("decoded_skip_special")))
+                    {
+                        problems.Add("decode skipping special tokens differs");
+                    }
+                }
+                else if (tokenizer.Decode(expected) != HuggingFaceTokenizerGoldenTests.JsonText(c.GetProperty("decoded")))
+                {
+                    problems.Add("decode differs");
+                }
+                if (problems.Count > 0)
+                {
+                    differing++;
+                    failures.Add($"{directory}: {JsonSerializer.Serialize(text.Length > 80 ? text[..80] : text)}: {string.Join("; ", problems)}");
+                }
             }
-            if (tokenizer.Decode(expected) != c.GetProperty("decoded").GetString())
-            {
-                failures.Add($"{JsonSerializer.Serialize(text.Length > 80 ? text[..80] : text)}: decode differs");
-            }
+            output.WriteLine($"{directory}: {texts} texts, {tokens} tokens, {differing} differing");
         }
-        Assert.True(failures.Count == 0, $"{failures.Count} of {count} texts differ:\n" + string.Join("\n", failures.Take(40)));
+        Assert.True(failures.Count == 0, $"{failures.Count} texts differ:\n" + string.Join("\n", failures.Take(40)));
     }
 }
