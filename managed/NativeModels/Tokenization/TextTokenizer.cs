@@ -298,7 +298,8 @@ public sealed class TextTokenizer
 
         // Added tokens (special or not): cut out of the text before anything else.
         var added = new Dictionary<string, int>(StringComparer.Ordinal);
-        var addedTokens = new List<AddedToken>();
+        var addedTokens = new Dictionary<string, AddedToken>(StringComparer.Ordinal);
+        int maxAdded = -1;
         if (root.TryGetProperty("added_tokens", out var addedElement) && addedElement.ValueKind != JsonValueKind.Null)
         {
             if (addedElement.ValueKind != JsonValueKind.Array)
@@ -308,28 +309,35 @@ public sealed class TextTokenizer
             foreach (var token in addedElement.EnumerateArray())
             {
                 if (token.ValueKind != JsonValueKind.Object ||
-                    !token.TryGetProperty("id", out var idElement) || !idElement.TryGetInt32(out int id) || id < 0 ||
+                    !token.TryGetProperty("id", out var idElement) || !idElement.TryGetInt32(out int fileId) || fileId < 0 ||
                     !token.TryGetProperty("content", out var contentElement) || contentElement.ValueKind != JsonValueKind.String ||
                     string.IsNullOrEmpty(contentElement.GetString()))
                 {
                     throw Error(path, "added_tokens", $"added token {token.GetRawText()} needs a non-negative 'id' and a non-empty 'content'");
                 }
                 string content = contentElement.GetString()!;
-                if (added.TryGetValue(content, out int existing) && existing != id)
-                {
-                    throw Error(path, content, $"added token '{content}' has two ids ({existing} and {id})");
-                }
-                added[content] = id;
                 bool special = Flag(token, "special", false);
-                // Hugging Face's AddedToken defaults: normalized unless special, no stripping, not single-word.
-                addedTokens.RemoveAll(a => a.Content == content);
-                addedTokens.Add(new AddedToken(id, content, special, Flag(token, "single_word", false), Flag(token, "lstrip", false),
-                    Flag(token, "rstrip", false), Flag(token, "normalized", !special)));
+                // Hugging Face tokenizers does not take the id from the file: a content already added or in the
+                // vocabulary keeps that id, any other one gets the next id after the vocabulary and the tokens added
+                // so far (a different id in the file only earns a warning there). Same here, so that a file whose
+                // ids have gaps still gives the ids the reference gives.
+                int id = added.TryGetValue(content, out int known) ? known
+                    : vocab.TryGetValue(content, out int inVocabulary) ? inVocabulary
+                    : maxAdded >= vocab.Count ? maxAdded + 1 : vocab.Count;
+                added[content] = id;
+                maxAdded = Math.Max(maxAdded, id);
+                // Hugging Face's AddedToken defaults: normalized unless special, no stripping, not single-word. A
+                // content given twice keeps the later flags (and stays special once it was).
+                special |= addedTokens.TryGetValue(content, out var previous) && previous.Special;
+                addedTokens[content] = new AddedToken(id, content, special, Flag(token, "single_word", false), Flag(token, "lstrip", false),
+                    Flag(token, "rstrip", false), Flag(token, "normalized", !special));
                 maxId = Math.Max(maxId, id);
             }
         }
 
-        // Id → token table.
+        // Id → token table. The reference keeps a normalized added token in its normalized form here, which is what
+        // its decoder then turns into bytes.
+        bool nfc = ReadNormalizer(path, root);
         var idToToken = new string?[maxId + 1];
         var isSpecial = new bool[maxId + 1];
         foreach (var (token, id) in vocab)
@@ -340,9 +348,9 @@ public sealed class TextTokenizer
             }
             idToToken[id] = token;
         }
-        foreach (var token in addedTokens)
+        foreach (var token in addedTokens.Values)
         {
-            idToToken[token.Id] = token.Content;
+            idToToken[token.Id] = nfc && token.Normalized ? Nfc.Normalize(token.Content) : token.Content;
             isSpecial[token.Id] = token.Special;
         }
 
@@ -364,8 +372,7 @@ public sealed class TextTokenizer
         bool fuseUnknown = Flag(model, "fuse_unk", false);
         bool ignoreMerges = Flag(model, "ignore_merges", false);
 
-        // Normalizer, pre-tokenizers, decoder, post-processor.
-        bool nfc = ReadNormalizer(path, root);
+        // Pre-tokenizers, decoder, post-processor.
         var preTokenizer = ReadPreTokenizer(path, root);
         ReadDecoder(path, root);
 
@@ -388,8 +395,8 @@ public sealed class TextTokenizer
 
         // Added tokens are looked for in the text as it is (normalized: false) or after normalization (normalized:
         // true, their content normalized too).
-        var rawAdded = new AddedTokenMatcher(addedTokens.Where(a => !a.Normalized), a => a.Content);
-        var normalizedAdded = new AddedTokenMatcher(addedTokens.Where(a => a.Normalized), a => nfc ? Nfc.Normalize(a.Content) : a.Content);
+        var rawAdded = new AddedTokenMatcher(addedTokens.Values.Where(a => !a.Normalized), a => a.Content);
+        var normalizedAdded = new AddedTokenMatcher(addedTokens.Values.Where(a => a.Normalized), a => nfc ? Nfc.Normalize(a.Content) : a.Content);
 
         // BOS / EOS and the tokens added around a sequence.
         var specialLookup = new Func<string, int?>(text =>
