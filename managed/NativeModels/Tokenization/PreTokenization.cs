@@ -94,6 +94,93 @@ internal sealed class CodePointRegex
     }
 }
 
+/// <summary>
+/// Turns an Oniguruma pattern (Ruby syntax, as Hugging Face tokenizers compiles Split regexes) into a .NET one with
+/// the same meaning, or refuses it: \w is Unicode letters, marks, decimal digits and connector punctuation there
+/// (.NET's \w leaves out spacing and enclosing marks), \x{HHHH} is a code point, and ^ / $ are line anchors (the
+/// caller compiles with RegexOptions.Multiline). Word boundaries, \W inside a class, class intersections (&amp;&amp;),
+/// nested and POSIX classes have no faithful .NET spelling here and throw <see cref="NotSupportedException"/>.
+/// </summary>
+internal static class OnigurumaPattern
+{
+    private const string WordClass = @"\p{L}\p{M}\p{Nd}\p{Pc}";
+
+    public static string ToDotNet(string pattern)
+    {
+        var result = new System.Text.StringBuilder(pattern.Length + 16);
+        bool inClass = false;
+        for (int i = 0; i < pattern.Length; i++)
+        {
+            char c = pattern[i];
+            if (c == '\\' && i + 1 < pattern.Length)
+            {
+                char next = pattern[++i];
+                switch (next)
+                {
+                    case 'w':
+                        result.Append(inClass ? WordClass : "[" + WordClass + "]");
+                        break;
+                    case 'W' when !inClass:
+                        result.Append("[^" + WordClass + "]");
+                        break;
+                    case 'W' or 'b' or 'B':
+                        throw new NotSupportedException($"the pattern uses \\{next}, whose Oniguruma meaning .NET does not share");
+                    case 'x' when i + 1 < pattern.Length && pattern[i + 1] == '{':
+                    {
+                        int close = pattern.IndexOf('}', i + 2);
+                        if (close < 0 || !int.TryParse(pattern.AsSpan(i + 2, close - i - 2), System.Globalization.NumberStyles.HexNumber,
+                                System.Globalization.CultureInfo.InvariantCulture, out int codePoint) || codePoint > 0xFFFF)
+                        {
+                            throw new NotSupportedException("the pattern uses \\x{...} with a code point outside the BMP or a malformed one");
+                        }
+                        result.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{codePoint:X4}");
+                        i = close;
+                        break;
+                    }
+                    default:
+                        result.Append(c).Append(next);
+                        break;
+                }
+                continue;
+            }
+            if (inClass)
+            {
+                if (c == '[')
+                {
+                    throw new NotSupportedException("the pattern nests character classes (or uses POSIX [:name:] classes), which .NET reads differently");
+                }
+                if (c == '&' && i + 1 < pattern.Length && pattern[i + 1] == '&')
+                {
+                    throw new NotSupportedException("the pattern uses a class intersection (&&), which .NET does not have");
+                }
+                if (c == ']')
+                {
+                    inClass = false;
+                }
+            }
+            else if (c == '[')
+            {
+                inClass = true;
+                result.Append(c);
+                // A ']' right after '[' or '[^' is a literal in both syntaxes.
+                if (i + 1 < pattern.Length && pattern[i + 1] == '^')
+                {
+                    result.Append('^');
+                    i++;
+                }
+                if (i + 1 < pattern.Length && pattern[i + 1] == ']')
+                {
+                    result.Append(']');
+                    i++;
+                }
+                continue;
+            }
+            result.Append(c);
+        }
+        return result.ToString();
+    }
+}
+
 /// <summary>What a Split pre-tokenizer does with the matches (Hugging Face's SplitDelimiterBehavior).</summary>
 internal enum SplitBehavior
 {

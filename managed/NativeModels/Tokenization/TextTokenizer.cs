@@ -538,13 +538,23 @@ public sealed class TextTokenizer
 
     private static CodePointRegex CompilePattern(string path, string pattern)
     {
+        string translated;
         try
         {
-            return new CodePointRegex(new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(10)));
+            translated = OnigurumaPattern.ToDotNet(pattern);
+        }
+        catch (NotSupportedException e)
+        {
+            throw new NotSupportedException($"{path}: pre-tokenizer pattern {pattern}: {e.Message}", e);
+        }
+        try
+        {
+            // Multiline: ^ and $ are line anchors in Oniguruma's Ruby syntax.
+            return new CodePointRegex(new Regex(translated, RegexOptions.CultureInvariant | RegexOptions.Multiline, TimeSpan.FromSeconds(10)));
         }
         catch (ArgumentException e)
         {
-            throw new NotSupportedException($"{path}: the pre-tokenizer pattern cannot be used by .NET regular expressions: {e.Message}", e);
+            throw new NotSupportedException($"{path}: the pre-tokenizer pattern {pattern} cannot be used by .NET regular expressions: {e.Message}", e);
         }
     }
 
