@@ -23,9 +23,15 @@ public class HuggingFaceTokenizerGoldenTests
 
     private static readonly Dictionary<string, (string Directory, List<Case> Cases, List<DecodeCase> DecodeCases)> s_fixtures = new();
 
-    /// <summary>tests/fixtures/tokenizer/<paramref name="layout"/>, found by walking up from the test assembly.</summary>
+    /// <summary>tests/fixtures/tokenizer/<paramref name="layout"/>: the copy next to the test assembly (the csproj
+    /// copies the fixtures, so a published test folder has them), else found by walking up from it.</summary>
     public static string FixtureDirectory(string layout)
     {
+        string copied = Path.Combine(AppContext.BaseDirectory, "fixtures", "tokenizer", layout);
+        if (File.Exists(Path.Combine(copied, "golden.json")) && File.Exists(Path.Combine(copied, TextTokenizer.FileName)))
+        {
+            return copied;
+        }
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
             string candidate = Path.Combine(dir.FullName, "tests", "fixtures", "tokenizer", layout);
