@@ -6,54 +6,22 @@
 
 #include <cmath>
 #include <cstdint>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "golden_fixture.h"
 #include "nativemodels.h"
 
 namespace nmtest {
 namespace attention_goldens {
 
-// A fixture file (see tests/fixtures/attention/README.md): magic "NMATGLD1",
-// u32 count, then per tensor: u32 name length, name, u32 ndim, i64 dims,
-// float32 little-endian data. Shapes are ours (packed, token-major).
-struct Fixture {
-    std::map<std::string, std::vector<int64_t>> shape;
-    std::map<std::string, std::vector<float>> data;
-    bool has(const std::string& n) const { return data.count(n) != 0; }
-};
+// A fixture file (see tests/fixtures/attention/README.md, format in
+// golden_fixture.h). Shapes are ours (packed, token-major).
+using Fixture = GoldenFixture;
 
-inline bool read_fixture(const std::string& path, Fixture* f) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    char magic[8];
-    in.read(magic, 8);
-    if (!in || std::string(magic, 8) != "NMATGLD1") return false;
-    uint32_t count = 0;
-    in.read(reinterpret_cast<char*>(&count), 4);
-    for (uint32_t t = 0; t < count && in; ++t) {
-        uint32_t len = 0, ndim = 0;
-        in.read(reinterpret_cast<char*>(&len), 4);
-        std::string name(len, '\0');
-        in.read(&name[0], len);
-        in.read(reinterpret_cast<char*>(&ndim), 4);
-        std::vector<int64_t> dims(ndim);
-        int64_t numel = 1;
-        for (auto& d : dims) {
-            in.read(reinterpret_cast<char*>(&d), 8);
-            numel *= d;
-        }
-        std::vector<float> v(static_cast<size_t>(numel));
-        in.read(reinterpret_cast<char*>(v.data()), std::streamsize(numel * 4));
-        f->shape[name] = dims;
-        f->data[name] = std::move(v);
-    }
-    return bool(in);
-}
+inline bool read_fixture(const std::string& path, Fixture* f) { return read_golden_fixture(path, "NMATGLD1", f); }
 
 // Every fixture written by make_goldens.py (README.md has the case table).
 const char* const kCases[] = {

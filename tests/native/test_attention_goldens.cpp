@@ -8,8 +8,6 @@
 // values, in float16 and bfloat16, on the CPU and (when a GPU is present) on
 // CUDA.
 #include <cmath>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 

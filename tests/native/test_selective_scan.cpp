@@ -5,11 +5,10 @@
 // argument checks; CUDA against CPU (skipped without a GPU).
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
+#include "golden_fixture.h"
 #include "test_util.h"
 
 using namespace nmtest;
@@ -547,42 +546,11 @@ TEST(SelectiveStateUpdate, BadInput) {
 
 namespace {
 
-// A fixture file (see tests/fixtures/selective_scan/README.md): magic
-// "NMSSGLD1", u32 count, then per tensor: u32 name length, name, u32 ndim,
-// i64 dims, float32 little-endian data. Shapes are token-major (ours).
-struct Fixture {
-    std::map<std::string, std::vector<int64_t>> shape;
-    std::map<std::string, std::vector<float>> data;
-    bool has(const std::string& n) const { return data.count(n) != 0; }
-};
+// A fixture file (see tests/fixtures/selective_scan/README.md, format in
+// golden_fixture.h). Shapes are token-major (ours).
+using Fixture = GoldenFixture;
 
-bool read_fixture(const std::string& path, Fixture* f) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    char magic[8];
-    in.read(magic, 8);
-    if (!in || std::string(magic, 8) != "NMSSGLD1") return false;
-    uint32_t count = 0;
-    in.read(reinterpret_cast<char*>(&count), 4);
-    for (uint32_t k = 0; k < count && in; ++k) {
-        uint32_t len = 0, ndim = 0;
-        in.read(reinterpret_cast<char*>(&len), 4);
-        std::string name(len, '\0');
-        in.read(&name[0], len);
-        in.read(reinterpret_cast<char*>(&ndim), 4);
-        std::vector<int64_t> dims(ndim);
-        int64_t numel = 1;
-        for (auto& d : dims) {
-            in.read(reinterpret_cast<char*>(&d), 8);
-            numel *= d;
-        }
-        std::vector<float> v(static_cast<size_t>(numel));
-        in.read(reinterpret_cast<char*>(v.data()), std::streamsize(numel * 4));
-        f->shape[name] = dims;
-        f->data[name] = std::move(v);
-    }
-    return bool(in);
-}
+bool read_fixture(const std::string& path, Fixture* f) { return read_golden_fixture(path, "NMSSGLD1", f); }
 
 const char* const kGoldenCases[] = {"basic",        "z_skip_bias_softplus", "per_channel_bc",
                                     "groups2_state", "long_chunked",        "n1_short"};
